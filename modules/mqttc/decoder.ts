@@ -1,0 +1,420 @@
+/*
+ * Streaming MQTT 3.1.1 decoder. Bytes arrive in pieces of any size (a packet boundary can
+ * fall anywhere) and are assembled in ONE receive buffer of `rxSize` bytes, allocated when
+ * the decoder is made. Every length read from the wire is checked against the packet and
+ * the buffer before it is used; the decoder never trusts a length field.
+ *
+ * A PUBLISH larger than the buffer is not an error: its topic and packet id are kept and its
+ * payload is handed on in pieces of at most rxSize bytes (the client delivers or skips
+ * them). Anything that breaks the protocol stops the decoder with a reason.
+ */
+
+import {
+	CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK,
+	UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, PACKET_NAMES,
+} from "mqttc/packet";
+import { isUtf8, fromUtf8 } from "mqttc/utf8";
+
+/** The smallest receive buffer: room for any fixed-size packet and a useful topic. */
+export const MIN_RX_SIZE = 256;
+
+export interface ConnectPacket {
+	type: typeof CONNECT;
+	protocolName: string;
+	protocolLevel: number;
+	cleanSession: boolean;
+	keepalive: number;
+	clientId: string;
+	will?: { topic: string; payload: Uint8Array; qos: number; retain: boolean };
+	username?: string;
+	password?: Uint8Array;
+}
+export interface ConnackPacket { type: typeof CONNACK; sessionPresent: boolean; code: number }
+export interface PublishPacket {
+	type: typeof PUBLISH;
+	qos: number;
+	retain: boolean;
+	dup: boolean;
+	/** The topic, or undefined when it was longer than the receive buffer (payload then skipped). */
+	topic: string | undefined;
+	id: number;
+	/** The whole payload (a view into the receive buffer, valid only during the call), or
+	 * undefined for a PUBLISH delivered in parts. */
+	payload: Uint8Array | undefined;
+	/** Length of the whole payload. */
+	total: number;
+}
+export interface AckPacket { type: typeof PUBACK | typeof PUBREC | typeof PUBREL | typeof PUBCOMP | typeof UNSUBACK; id: number }
+export interface SubscribePacket { type: typeof SUBSCRIBE; id: number; topics: string[]; qos: number[] }
+export interface SubackPacket { type: typeof SUBACK; id: number; codes: number[] }
+export interface UnsubscribePacket { type: typeof UNSUBSCRIBE; id: number; topics: string[] }
+export interface EmptyPacket { type: typeof PINGREQ | typeof PINGRESP | typeof DISCONNECT }
+
+export type Packet = ConnectPacket | ConnackPacket | PublishPacket | AckPacket | SubscribePacket |
+	SubackPacket | UnsubscribePacket | EmptyPacket;
+
+export interface DecoderSink {
+	/** A whole packet. */
+	packet(packet: Packet): void;
+	/** A piece of the payload of a PUBLISH larger than the receive buffer (`packet.payload`
+	 * is undefined). Pieces come in order; the last one ends at packet.total. */
+	part(packet: PublishPacket, chunk: Uint8Array, offset: number): void;
+	/** A protocol violation: the decoder has stopped and must be reset before reuse. */
+	fault(reason: string): void;
+}
+
+// Decoder states.
+const HEADER = 0;      // waiting for the first byte of a packet
+const LENGTH = 1;      // reading the remaining length
+const BODY = 2;        // collecting a packet that fits in the buffer
+const STREAM_HEAD = 3; // oversize PUBLISH: collecting topic length, topic and packet id
+const STREAM_SKIP = 4; // oversize PUBLISH whose topic does not fit: dropping topic bytes
+const STREAM_ID = 5;   // ... then collecting its packet id
+const STREAM_BODY = 6; // oversize PUBLISH: passing the payload on in pieces
+const FAILED = 7;      // stopped by a protocol violation
+
+/** Remaining lengths that only one value is legal for, by packet type (-1: variable). */
+const FIXED_LENGTHS: readonly number[] = Object.freeze([-1, -1, 2, -1, 2, 2, 2, 2, -1, -1, -1, 2, 0, 0, 0, -1]);
+/** Required low nibble of the first byte, by packet type (-1: PUBLISH carries flags there). */
+const FIXED_FLAGS: readonly number[] = Object.freeze([0, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0]);
+
+export class Decoder {
+	/** The one receive buffer. */
+	readonly buffer: Uint8Array;
+	private sink: DecoderSink;
+	private state = HEADER;
+	private first = 0;        // first byte of the current packet
+	private remaining = 0;    // remaining length of the current packet
+	private multiplier = 1;   // remaining-length decoding
+	private filled = 0;       // bytes of the buffer in use
+	private need = 0;         // bytes wanted before the next step
+	private left = 0;         // bytes of the current packet not yet consumed
+	private offset = 0;       // payload offset of the next part (oversize PUBLISH)
+	private stream: PublishPacket | undefined;
+
+	constructor(rxSize: number, sink: DecoderSink) {
+		this.buffer = new Uint8Array(rxSize);
+		this.sink = sink;
+	}
+
+	/** Forgets any partial packet: for a new connection. */
+	reset(): void {
+		this.state = HEADER;
+		this.filled = 0;
+		this.stream = undefined;
+	}
+
+	/** Whether a packet has started but not ended (the connection must not be idle-judged). */
+	get busy(): boolean {
+		return this.state !== HEADER;
+	}
+
+	/** Feeds bytes from the network. Returns false, having stopped, after a fault. */
+	feed(bytes: Uint8Array): boolean {
+		const end = bytes.length;
+		let i = 0;
+		while (i < end) {
+			switch (this.state) {
+			case HEADER: {
+				const first = bytes[i++];
+				const type = first >> 4;
+				const flags = first & 0x0F;
+				if (type === 0 || type === 15) return this.fail(`reserved packet type ${type}`);
+				const expect = FIXED_FLAGS[type];
+				if (expect >= 0 ? flags !== expect : (flags & 0x06) === 0x06)
+					return this.fail(`invalid flags 0x${flags.toString(16)} on ${PACKET_NAMES[type]}`);
+				this.first = first;
+				this.remaining = 0;
+				this.multiplier = 1;
+				this.state = LENGTH;
+				break;
+			}
+			case LENGTH: {
+				const digit = bytes[i++];
+				this.remaining += (digit & 0x7F) * this.multiplier;
+				if (digit & 0x80) {
+					this.multiplier *= 128;
+					if (this.multiplier > 128 * 128 * 128) return this.fail("remaining length longer than 4 bytes");
+					break;
+				}
+				if (!this.begin()) return false;
+				break;
+			}
+			case BODY:
+			case STREAM_HEAD:
+			case STREAM_ID: {
+				const n = Math.min(this.need - this.filled, end - i);
+				this.buffer.set(bytes.subarray(i, i + n), this.filled);
+				this.filled += n;
+				i += n;
+				if (this.filled === this.need && !this.collected()) return false;
+				break;
+			}
+			case STREAM_SKIP: {
+				const n = Math.min(this.need, end - i);
+				this.need -= n;
+				this.left -= n;
+				i += n;
+				if (this.need === 0 && !this.afterSkip()) return false;
+				break;
+			}
+			case STREAM_BODY: {
+				const n = Math.min(this.left, this.buffer.length - this.filled, end - i);
+				this.buffer.set(bytes.subarray(i, i + n), this.filled);
+				this.filled += n;
+				this.left -= n;
+				i += n;
+				if (this.filled === this.buffer.length || this.left === 0) {
+					if (!this.flushPart()) return false;
+				}
+				break;
+			}
+			default:
+				return false;
+			}
+		}
+		return true;
+	}
+
+	/** The remaining length is known: check it and choose how to collect the body. */
+	private begin(): boolean {
+		const type = this.first >> 4;
+		const length = this.remaining;
+		const fixed = FIXED_LENGTHS[type];
+		if (fixed >= 0 && length !== fixed)
+			return this.fail(`${PACKET_NAMES[type]} with remaining length ${length}, expected ${fixed}`);
+		this.filled = 0;
+		if (length === 0) return this.parse();
+		if (length <= this.buffer.length) {
+			this.state = BODY;
+			this.need = length;
+			return true;
+		}
+		if (type !== PUBLISH)
+			return this.fail(`${PACKET_NAMES[type]} of ${length} bytes is larger than rxSize ${this.buffer.length}`);
+		// An oversize PUBLISH: first its topic length.
+		this.state = STREAM_HEAD;
+		this.need = 2;
+		this.left = length;
+		this.stream = undefined;
+		return true;
+	}
+
+	/** The wanted bytes are in the buffer. */
+	private collected(): boolean {
+		if (this.state === BODY) return this.parse();
+		const idSize = this.first & 0x06 ? 2 : 0;
+		const buffer = this.buffer;
+		if (this.state === STREAM_ID) { // after a dropped topic
+			const id = (buffer[0] << 8) | buffer[1];
+			this.left -= 2;
+			return id ? this.startStream(undefined, id) : this.fail("PUBLISH with packet id 0");
+		}
+		if (this.need === 2) { // STREAM_HEAD: the topic length is known
+			const topicLength = (buffer[0] << 8) | buffer[1];
+			if (!topicLength) return this.fail("PUBLISH with an empty topic");
+			if (2 + topicLength + idSize > this.left) return this.fail("PUBLISH topic longer than the packet");
+			if (2 + topicLength + idSize <= buffer.length) {
+				this.need = 2 + topicLength + idSize;
+				return true;
+			}
+			// The topic does not fit: drop it, but keep the packet id so the message can be acknowledged.
+			this.left -= 2;
+			this.state = STREAM_SKIP;
+			this.need = topicLength;
+			return true;
+		}
+		const topicLength = this.need - 2 - idSize;
+		if (!isUtf8(buffer, 2, 2 + topicLength, false)) return this.fail("PUBLISH topic is not valid UTF-8");
+		const topic = fromUtf8(buffer, 2, 2 + topicLength);
+		const id = idSize ? (buffer[2 + topicLength] << 8) | buffer[3 + topicLength] : 0;
+		if (idSize && !id) return this.fail("PUBLISH with packet id 0");
+		this.left -= this.need;
+		return this.startStream(topic, id);
+	}
+
+	/** The topic was dropped: read the packet id, if the QoS has one. */
+	private afterSkip(): boolean {
+		if (!(this.first & 0x06)) return this.startStream(undefined, 0);
+		this.state = STREAM_ID;
+		this.filled = 0;
+		this.need = 2;
+		return true;
+	}
+
+	private startStream(topic: string | undefined, id: number): boolean {
+		const first = this.first;
+		this.stream = {
+			type: PUBLISH, qos: (first >> 1) & 3, retain: (first & 1) === 1, dup: (first & 8) === 8,
+			topic, id, payload: undefined, total: this.left,
+		};
+		this.state = STREAM_BODY;
+		this.filled = 0;
+		this.offset = 0;
+		if (this.left === 0) return this.flushPart();
+		return true;
+	}
+
+	private flushPart(): boolean {
+		const stream = this.stream!;
+		const chunk = this.buffer.subarray(0, this.filled);
+		const offset = this.offset;
+		this.offset += this.filled;
+		this.filled = 0;
+		if (this.left === 0) {
+			this.state = HEADER;
+			this.stream = undefined;
+		}
+		this.sink.part(stream, chunk, offset);
+		return this.state !== FAILED;
+	}
+
+	private fail(reason: string): false {
+		this.state = FAILED;
+		this.sink.fault(reason);
+		return false;
+	}
+
+	/** A whole packet is in buffer[0, remaining): turn it into an object and hand it on. */
+	private parse(): boolean {
+		const packet = this.decodeBody();
+		if (typeof packet === "string") return this.fail(packet);
+		this.state = HEADER;
+		this.sink.packet(packet);
+		return this.state !== FAILED;
+	}
+
+	/** Returns the packet, or a reason why it is malformed. */
+	private decodeBody(): Packet | string {
+		const type = this.first >> 4;
+		const buffer = this.buffer;
+		const end = this.remaining;
+		const name = PACKET_NAMES[type];
+		let at = 0;
+		const u16 = (): number => {
+			const value = (buffer[at] << 8) | buffer[at + 1];
+			at += 2;
+			return value;
+		};
+		// Reads a length-prefixed field; undefined when it runs past the packet.
+		const field = (): Uint8Array | undefined => {
+			if (at + 2 > end) return undefined;
+			const length = u16();
+			if (at + length > end) return undefined;
+			at += length;
+			return buffer.subarray(at - length, at);
+		};
+		const text = (): string | undefined => {
+			const bytes = field();
+			if (!bytes || !isUtf8(bytes, 0, bytes.length, false)) return undefined;
+			return fromUtf8(bytes, 0, bytes.length);
+		};
+		switch (type) {
+		case CONNACK: {
+			const flags = buffer[0];
+			if (flags & 0xFE) return "CONNACK with reserved flags set";
+			return { type, sessionPresent: flags === 1, code: buffer[1] };
+		}
+		case PUBLISH: {
+			const qos = (this.first >> 1) & 3;
+			const topic = text();
+			if (topic === undefined) return "PUBLISH topic malformed or not valid UTF-8";
+			if (!topic.length) return "PUBLISH with an empty topic";
+			let id = 0;
+			if (qos) {
+				if (at + 2 > end) return "PUBLISH too short for its packet id";
+				id = u16();
+				if (!id) return "PUBLISH with packet id 0";
+			}
+			return {
+				type, qos, retain: (this.first & 1) === 1, dup: (this.first & 8) === 8,
+				topic, id, payload: buffer.subarray(at, end), total: end - at,
+			};
+		}
+		case PUBACK:
+		case PUBREC:
+		case PUBREL:
+		case PUBCOMP:
+		case UNSUBACK: {
+			const id = u16();
+			if (!id) return `${name} with packet id 0`;
+			return { type, id };
+		}
+		case SUBACK: {
+			if (end < 3) return "SUBACK without return codes";
+			const id = u16();
+			if (!id) return "SUBACK with packet id 0";
+			const codes: number[] = [];
+			while (at < end) {
+				const code = buffer[at++];
+				if (code > 2 && code !== 0x80) return `SUBACK return code 0x${code.toString(16)}`;
+				codes.push(code);
+			}
+			return { type, id, codes };
+		}
+		case SUBSCRIBE:
+		case UNSUBSCRIBE: {
+			if (end < 2) return `${name} too short`;
+			const id = u16();
+			if (!id) return `${name} with packet id 0`;
+			const topics: string[] = [];
+			const qos: number[] = [];
+			while (at < end) {
+				const topic = text();
+				if (topic === undefined) return `${name} topic malformed`;
+				topics.push(topic);
+				if (type === SUBSCRIBE) {
+					if (at >= end) return "SUBSCRIBE without requested QoS";
+					const q = buffer[at++];
+					if (q > 2) return "SUBSCRIBE with reserved QoS bits";
+					qos.push(q);
+				}
+			}
+			if (!topics.length) return `${name} without topics`;
+			return type === SUBSCRIBE ? { type, id, topics, qos } : { type, id, topics };
+		}
+		case CONNECT:
+			return this.decodeConnect(field, text, () => at, u16);
+		default: // PINGREQ, PINGRESP, DISCONNECT: lengths were checked in begin()
+			return { type } as EmptyPacket;
+		}
+	}
+
+	private decodeConnect(field: () => Uint8Array | undefined, text: () => string | undefined,
+		position: () => number, u16: () => number): ConnectPacket | string {
+		const buffer = this.buffer;
+		const protocolName = text();
+		if (protocolName === undefined) return "CONNECT protocol name malformed";
+		let at = position();
+		if (at + 4 > this.remaining) return "CONNECT too short";
+		const protocolLevel = buffer[at];
+		const flags = buffer[at + 1];
+		if (flags & 1) return "CONNECT with reserved flag set";
+		u16(); // skip level and flags, which were read above
+		const keepalive = u16();
+		const clientId = text();
+		if (clientId === undefined) return "CONNECT client id malformed";
+		const packet: ConnectPacket = {
+			type: CONNECT, protocolName, protocolLevel, cleanSession: (flags & 2) === 2, keepalive, clientId,
+		};
+		if (flags & 4) {
+			const topic = text();
+			const payload = field();
+			if (topic === undefined || !payload) return "CONNECT will malformed";
+			packet.will = { topic, payload: payload.slice(), qos: (flags >> 3) & 3, retain: (flags & 0x20) === 0x20 };
+		}
+		if (flags & 0x80) {
+			const username = text();
+			if (username === undefined) return "CONNECT username malformed";
+			packet.username = username;
+		}
+		if (flags & 0x40) {
+			const password = field();
+			if (!password) return "CONNECT password malformed";
+			packet.password = password.slice();
+		}
+		at = position();
+		if (at !== this.remaining) return "CONNECT with trailing bytes";
+		return packet;
+	}
+}

@@ -1,0 +1,133 @@
+/*
+ * The outbox: QoS 1 and 2 messages from publish() until the broker has acknowledged them,
+ * kept as encoded PUBLISH packets in publish order. Its memory is bounded by a byte limit
+ * (each message counts its packet length plus ENTRY_OVERHEAD), and how many of them may
+ * await an acknowledgement at once is bounded by the inflight limit; the rest wait here,
+ * in order. Lookups scan the list: it holds at most a few dozen entries on a device.
+ */
+
+import { DUP_FLAG, encodeAck, PUBREL } from "mqttc/packet";
+
+/** Waiting for its turn (inflight limit) or for a connection. */
+export const QUEUED = 0;
+/** PUBLISH sent, waiting for PUBACK (QoS 1) or PUBREC (QoS 2). */
+export const SENT = 1;
+/** QoS 2: PUBREC received and PUBREL sent, waiting for PUBCOMP. */
+export const RELEASED = 2;
+
+/** Bytes counted for each entry besides its packet: the entry object and its slots. */
+export const ENTRY_OVERHEAD = 32;
+
+export interface OutboxEntry {
+	id: number;
+	qos: number;
+	state: number;
+	/** The encoded PUBLISH; emptied once the broker has the message (PUBREC). */
+	packet: Uint8Array;
+}
+
+export class Outbox {
+	readonly limit: number;
+	readonly inflightLimit: number;
+	private entries: OutboxEntry[] = [];
+	/** Bytes counted against the limit now. */
+	bytes = 0;
+	/** Entries in SENT or RELEASED state. */
+	inflight = 0;
+
+	constructor(limit: number, inflightLimit: number) {
+		this.limit = limit;
+		this.inflightLimit = inflightLimit;
+	}
+
+	get size(): number {
+		return this.entries.length;
+	}
+
+	/** Whether a packet of `length` bytes fits within the byte limit now. */
+	fits(length: number): boolean {
+		return this.bytes + length + ENTRY_OVERHEAD <= this.limit;
+	}
+
+	add(id: number, qos: number, packet: Uint8Array): void {
+		this.entries.push({ id, qos, state: QUEUED, packet });
+		this.bytes += packet.length + ENTRY_OVERHEAD;
+	}
+
+	has(id: number): boolean {
+		return this.find(id) !== undefined;
+	}
+
+	find(id: number): OutboxEntry | undefined {
+		const entries = this.entries;
+		for (let i = 0; i < entries.length; i++) if (entries[i].id === id) return entries[i];
+		return undefined;
+	}
+
+	/** The next entry that may be sent now under the inflight limit, marked SENT. */
+	next(): OutboxEntry | undefined {
+		if (this.inflight >= this.inflightLimit) return undefined;
+		const entries = this.entries;
+		for (let i = 0; i < entries.length; i++) {
+			const entry = entries[i];
+			if (entry.state === QUEUED) {
+				entry.state = SENT;
+				this.inflight++;
+				return entry;
+			}
+		}
+		return undefined;
+	}
+
+	/** PUBREC: the broker has the message; only its id is kept, and PUBREL is what goes out now. */
+	release(entry: OutboxEntry): Uint8Array {
+		this.bytes -= entry.packet.length;
+		entry.packet = new Uint8Array(0);
+		entry.state = RELEASED;
+		return encodeAck(PUBREL, entry.id);
+	}
+
+	/** Removes an acknowledged (or abandoned) entry. */
+	remove(entry: OutboxEntry): void {
+		const index = this.entries.indexOf(entry);
+		if (index < 0) return;
+		this.entries.splice(index, 1);
+		this.bytes -= entry.packet.length + ENTRY_OVERHEAD;
+		if (entry.state !== QUEUED) this.inflight--;
+	}
+
+	/**
+	 * The connection is back. With the broker's session (`resume`), what was in flight is
+	 * returned in publish order to be sent again: PUBLISH with DUP set, or PUBREL. Without
+	 * it, unacknowledged PUBLISHes go back to the queue as new messages and RELEASED entries
+	 * (which the broker already had) are returned for the caller to settle.
+	 */
+	reconnected(resume: boolean): OutboxEntry[] {
+		const entries = this.entries;
+		const result: OutboxEntry[] = [];
+		for (let i = 0; i < entries.length; i++) {
+			const entry = entries[i];
+			if (entry.state === QUEUED) continue;
+			if (resume) {
+				if (entry.state === SENT) entry.packet[0] |= DUP_FLAG;
+				result.push(entry);
+			}
+			else if (entry.state === SENT) {
+				entry.packet[0] &= ~DUP_FLAG;
+				entry.state = QUEUED;
+				this.inflight--;
+			}
+			else result.push(entry);
+		}
+		return result;
+	}
+
+	/** Takes every entry out (close, or resend disabled), in publish order. */
+	clear(): OutboxEntry[] {
+		const entries = this.entries;
+		this.entries = [];
+		this.bytes = 0;
+		this.inflight = 0;
+		return entries;
+	}
+}

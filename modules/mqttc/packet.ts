@@ -1,0 +1,169 @@
+/*
+ * MQTT 3.1.1 packet encoder: every one of the 14 control packets, built straight into one
+ * Uint8Array of the exact size (no intermediate strings or arrays).
+ * Strings arrive here already as UTF-8 bytes: callers validate and convert them once.
+ */
+
+export const CONNECT = 1;
+export const CONNACK = 2;
+export const PUBLISH = 3;
+export const PUBACK = 4;
+export const PUBREC = 5;
+export const PUBREL = 6;
+export const PUBCOMP = 7;
+export const SUBSCRIBE = 8;
+export const SUBACK = 9;
+export const UNSUBSCRIBE = 10;
+export const UNSUBACK = 11;
+export const PINGREQ = 12;
+export const PINGRESP = 13;
+export const DISCONNECT = 14;
+
+/** Packet names for debug traces, indexed by type. */
+export const PACKET_NAMES: readonly string[] = Object.freeze([
+	"RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
+	"SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "RESERVED",
+]);
+
+/** The largest remaining length MQTT can express (four length bytes). */
+export const MAX_REMAINING_LENGTH = 268435455;
+
+/** Bit of the first byte that marks a PUBLISH as a retransmission. */
+export const DUP_FLAG = 0x08;
+
+export interface WillMessage {
+	topic: Uint8Array;
+	payload: Uint8Array;
+	qos: number;
+	retain: boolean;
+}
+
+export interface ConnectFields {
+	clientId: Uint8Array;
+	username?: Uint8Array;
+	password?: Uint8Array;
+	cleanSession: boolean;
+	keepalive: number;
+	will?: WillMessage;
+}
+
+/** Bytes needed to write `length` as a remaining length. */
+function lengthSize(length: number): number {
+	if (length < 0x80) return 1;
+	if (length < 0x4000) return 2;
+	if (length < 0x200000) return 3;
+	if (length <= MAX_REMAINING_LENGTH) return 4;
+	throw new RangeError("mqttc: packet too large");
+}
+
+/**
+ * Allocates a packet of `remaining` body bytes, writes its fixed header and returns the
+ * buffer with the offset where the body starts.
+ */
+function allocate(first: number, remaining: number): { bytes: Uint8Array; at: number } {
+	const bytes = new Uint8Array(1 + lengthSize(remaining) + remaining);
+	bytes[0] = first;
+	let at = 1;
+	let value = remaining;
+	do {
+		let digit = value & 0x7F;
+		value >>>= 7;
+		if (value > 0) digit |= 0x80;
+		bytes[at++] = digit;
+	} while (value > 0);
+	return { bytes, at };
+}
+
+function putU16(bytes: Uint8Array, at: number, value: number): number {
+	bytes[at] = value >> 8;
+	bytes[at + 1] = value & 0xFF;
+	return at + 2;
+}
+
+/** Writes a length-prefixed byte string. */
+function putString(bytes: Uint8Array, at: number, value: Uint8Array): number {
+	at = putU16(bytes, at, value.length);
+	bytes.set(value, at);
+	return at + value.length;
+}
+
+export function encodeConnect(fields: ConnectFields): Uint8Array {
+	const { clientId, username, password, will } = fields;
+	let remaining = 10 + 2 + clientId.length;
+	let flags = fields.cleanSession ? 0x02 : 0;
+	if (will) {
+		remaining += 4 + will.topic.length + will.payload.length;
+		flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
+	}
+	if (username) {
+		remaining += 2 + username.length;
+		flags |= 0x80;
+	}
+	if (password) {
+		remaining += 2 + password.length;
+		flags |= 0x40;
+	}
+	const { bytes, at: start } = allocate(CONNECT << 4, remaining);
+	let at = start;
+	bytes.set([0, 4, 0x4D, 0x51, 0x54, 0x54, 4, flags], at); // "MQTT", level 4
+	at = putU16(bytes, at + 8, fields.keepalive);
+	at = putString(bytes, at, clientId);
+	if (will) {
+		at = putString(bytes, at, will.topic);
+		at = putString(bytes, at, will.payload);
+	}
+	if (username) at = putString(bytes, at, username);
+	if (password) putString(bytes, at, password);
+	return bytes;
+}
+
+export function encodeConnack(sessionPresent: boolean, code: number): Uint8Array {
+	return Uint8Array.of(CONNACK << 4, 2, sessionPresent ? 1 : 0, code);
+}
+
+export function encodePublish(topic: Uint8Array, payload: Uint8Array, qos: number, retain: boolean, dup: boolean, id: number): Uint8Array {
+	const first = (PUBLISH << 4) | (dup ? DUP_FLAG : 0) | (qos << 1) | (retain ? 1 : 0);
+	const { bytes, at: start } = allocate(first, 2 + topic.length + (qos ? 2 : 0) + payload.length);
+	let at = putString(bytes, start, topic);
+	if (qos) at = putU16(bytes, at, id);
+	bytes.set(payload, at);
+	return bytes;
+}
+
+/** PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a fixed header and a packet id. */
+export function encodeAck(type: number, id: number): Uint8Array {
+	const first = (type << 4) | (type === PUBREL ? 0x02 : 0);
+	return Uint8Array.of(first, 2, id >> 8, id & 0xFF);
+}
+
+export function encodeSubscribe(id: number, topics: readonly Uint8Array[], qos: readonly number[]): Uint8Array {
+	let remaining = 2;
+	for (let i = 0; i < topics.length; i++) remaining += 3 + topics[i].length;
+	const { bytes, at: start } = allocate((SUBSCRIBE << 4) | 0x02, remaining);
+	let at = putU16(bytes, start, id);
+	for (let i = 0; i < topics.length; i++) {
+		at = putString(bytes, at, topics[i]);
+		bytes[at++] = qos[i];
+	}
+	return bytes;
+}
+
+export function encodeSuback(id: number, codes: readonly number[]): Uint8Array {
+	const { bytes, at } = allocate(SUBACK << 4, 2 + codes.length);
+	bytes.set(codes, putU16(bytes, at, id));
+	return bytes;
+}
+
+export function encodeUnsubscribe(id: number, topics: readonly Uint8Array[]): Uint8Array {
+	let remaining = 2;
+	for (let i = 0; i < topics.length; i++) remaining += 2 + topics[i].length;
+	const { bytes, at: start } = allocate((UNSUBSCRIBE << 4) | 0x02, remaining);
+	let at = putU16(bytes, start, id);
+	for (let i = 0; i < topics.length; i++) at = putString(bytes, at, topics[i]);
+	return bytes;
+}
+
+/** PINGREQ, PINGRESP and DISCONNECT: two bytes, no body. */
+export function encodeEmpty(type: number): Uint8Array {
+	return Uint8Array.of(type << 4, 0);
+}
