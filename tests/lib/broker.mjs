@@ -1,0 +1,135 @@
+// A real mosquitto for tests: started on 127.0.0.1 with a free port and a config of the
+// test's choosing, stopped (or killed and restarted) on request. Never any other address.
+import { spawn, execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import net from "node:net";
+
+export const MOSQUITTO = process.env.MOSQUITTO ?? "/usr/sbin/mosquitto";
+
+/** A TCP port on 127.0.0.1 that nobody listens on right now. */
+export function freePort() {
+	return new Promise((resolve, reject) => {
+		const server = net.createServer();
+		server.on("error", reject);
+		server.listen(0, "127.0.0.1", () => {
+			const { port } = server.address();
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/** Waits until something accepts TCP connections on 127.0.0.1:port. */
+async function listening(port, ms = 5000) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const ok = await new Promise((resolve) => {
+			const socket = net.connect(port, "127.0.0.1");
+			socket.once("connect", () => { socket.destroy(); resolve(true); });
+			socket.once("error", () => resolve(false));
+		});
+		if (ok) return;
+		if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
+
+/**
+ * Starts mosquitto. `lines` are extra config lines (listener options, password_file...).
+ * Returns {port, dir, stop(), kill(), restart(), log()}.
+ */
+export async function startBroker({ lines = [], port, listener = true } = {}) {
+	port ??= await freePort();
+	const dir = mkdtempSync(join(tmpdir(), "mqttc-broker-"));
+	const conf = join(dir, "mosquitto.conf");
+	const config = [
+		...(listener ? [`listener ${port} 127.0.0.1`] : []),
+		"allow_anonymous true",
+		"persistence false",
+		`log_dest file ${join(dir, "broker.log")}`,
+		"log_type all",
+		...lines,
+	].join("\n") + "\n";
+	writeFileSync(conf, config);
+	let child;
+	const launch = async () => {
+		child = spawn(MOSQUITTO, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+		let stderr = "";
+		child.stderr.on("data", (d) => { stderr += d; });
+		const exited = new Promise((resolve) => child.once("exit", resolve));
+		await Promise.race([
+			listening(port),
+			exited.then((code) => { throw new Error(`mosquitto exited (${code}): ${stderr}`); }),
+		]);
+	};
+	await launch();
+	const broker = {
+		port,
+		dir,
+		/** SIGKILL: the broker vanishes without closing anything gracefully. */
+		async kill() {
+			if (!child || child.exitCode !== null) return;
+			const exited = new Promise((resolve) => child.once("exit", resolve));
+			child.kill("SIGKILL");
+			await exited;
+		},
+		async restart() {
+			await broker.kill();
+			await launch();
+		},
+		async stop() {
+			await broker.kill();
+			rmSync(dir, { recursive: true, force: true });
+		},
+		log() {
+			try { return readFileSync(join(dir, "broker.log"), "utf8"); } catch { return ""; }
+		},
+	};
+	return broker;
+}
+
+/** Runs mosquitto_pub with the given arguments against 127.0.0.1:port. */
+export function mosquittoPub(port, args) {
+	return new Promise((resolve, reject) => {
+		execFile("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(port), ...args], { timeout: 10000 }, (error, stdout, stderr) => {
+			if (error) reject(new Error(`mosquitto_pub failed: ${stderr || error.message}`));
+			else resolve(stdout);
+		});
+	});
+}
+
+/**
+ * Starts mosquitto_sub; returns {lines, waitFor(n), stop()} collecting "topic payload" lines
+ * (-v) from 127.0.0.1:port.
+ */
+export async function mosquittoSub(port, args) {
+	const child = spawn("mosquitto_sub", ["-h", "127.0.0.1", "-p", String(port), "-v", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+	const lines = [];
+	let buffer = "";
+	const waiters = [];
+	child.stdout.on("data", (d) => {
+		buffer += d;
+		let i;
+		while ((i = buffer.indexOf("\n")) >= 0) {
+			lines.push(buffer.slice(0, i));
+			buffer = buffer.slice(i + 1);
+		}
+		for (const w of waiters.slice()) w();
+	});
+	await new Promise((r) => setTimeout(r, 300)); // let it subscribe
+	return {
+		lines,
+		waitFor(n, ms = 10000) {
+			return new Promise((resolve, reject) => {
+				const check = () => {
+					if (lines.length >= n) { clearTimeout(timer); resolve(lines); return true; }
+					return false;
+				};
+				const timer = setTimeout(() => reject(new Error(`mosquitto_sub saw ${lines.length} of ${n} lines: ${lines.slice(-5).join(" | ")}`)), ms);
+				if (!check()) waiters.push(check);
+			});
+		},
+		stop() { child.kill(); },
+	};
+}
