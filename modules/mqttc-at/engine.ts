@@ -145,7 +145,9 @@ export class AtEngine implements AtIo {
 	}
 
 	private echoBytes(u8: Uint8Array, from: number, to: number): void {
-		this.out(u8.slice(from, to).buffer);
+		const copy = new Uint8Array(to - from);
+		copy.set(u8.subarray(from, to));
+		this.out(copy.buffer);
 	}
 
 	private endLine(): void {
