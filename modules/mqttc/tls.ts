@@ -2,8 +2,10 @@
  * The LuatOS `ssl` argument turned into a Moddable SecureSocket `secure` dictionary.
  * Moddable's TLS wants DER bytes; LuatOS apps pass PEM text read from files, so PEM is
  * converted here once, at create(). Moddable trusts exactly one CA certificate per
- * connection and parses client keys as PKCS#8: an RSA key in PKCS#1 form ("RSA PRIVATE
- * KEY") is wrapped into PKCS#8; other key forms are refused with a reason.
+ * connection (the client rotates through a bundle) and parses client keys as RSA PKCS#8:
+ * an RSA key in PKCS#1 form (PEM "RSA PRIVATE KEY" or DER) is wrapped into PKCS#8;
+ * encrypted and non-RSA keys are refused with a reason, at create(), rather than failing
+ * later inside the handshake.
  */
 
 import type { SslOptions } from "mqttc/types";
@@ -108,10 +110,58 @@ function copy(bytes: Uint8Array): ArrayBuffer {
 	return bytes.slice().buffer;
 }
 
-/** DER bytes given directly (ArrayBuffer or view). */
-function derOf(value: ArrayBuffer | ArrayBufferView): ArrayBuffer {
-	if (value instanceof ArrayBuffer) return value;
-	return copy(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+type Binary = ArrayBuffer | ArrayBufferView;
+
+/**
+ * Bytes given directly: an ArrayBuffer, a typed array or DataView, or a Moddable host
+ * buffer (what `new Resource("ca.der")` returns: not an ArrayBuffer, but it has a
+ * byteLength and SecureSocket reads it in place, from flash).
+ */
+function isBinary(value: unknown): value is Binary {
+	if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return true;
+	return typeof value === "object" && value !== null && typeof (value as { byteLength?: unknown }).byteLength === "number";
+}
+
+function bytesOf(value: Binary): Uint8Array {
+	if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+	return new Uint8Array(value as ArrayBuffer);
+}
+
+/** Offset just past the DER tag and length at `at`, and the content length; or undefined. */
+function derHeader(der: Uint8Array, at: number): { body: number; length: number } | undefined {
+	if (at + 2 > der.length) return undefined;
+	const first = der[at + 1];
+	if (first < 0x80) return { body: at + 2, length: first };
+	const count = first & 0x7F;
+	if (count < 1 || count > 3 || at + 2 + count > der.length) return undefined;
+	let length = 0;
+	for (let i = 0; i < count; i++) length = length * 256 + der[at + 2 + i];
+	return { body: at + 2 + count, length };
+}
+
+/** Offset just past the DER tag and length at `at`, or -1. */
+function derBody(der: Uint8Array, at: number): number {
+	return derHeader(der, at)?.body ?? -1;
+}
+
+/**
+ * DER certificates: one, or several concatenated (`cat a.der b.der`), split at the
+ * SEQUENCE boundaries. Bytes that do not tile into SEQUENCEs are handed over as they are
+ * and left to the TLS stack to judge.
+ */
+function derCertificates(value: Binary): ArrayBuffer[] {
+	if (!(value instanceof ArrayBuffer) && !ArrayBuffer.isView(value)) return [value as ArrayBuffer];   // host buffer: keep in place
+	const bytes = bytesOf(value);
+	const parts: ArrayBuffer[] = [];
+	for (let at = 0; at < bytes.length;) {
+		const header = bytes[at] === 0x30 ? derHeader(bytes, at) : undefined;
+		const end = header ? header.body + header.length : -1;
+		if (!header || end > bytes.length) return [value instanceof ArrayBuffer ? value : copy(bytes)];
+		parts.push(copy(bytes.subarray(at, end)));
+		at = end;
+	}
+	if (parts.length === 1 && value instanceof ArrayBuffer) return [value];
+	return parts.length ? parts : [copy(bytes)];
 }
 
 /** Certificates from PEM text or DER bytes, or a reason. */
@@ -121,21 +171,62 @@ function certificates(value: unknown, what: string): ArrayBuffer[] | string {
 		if (!certs.length) return `${what}: no PEM CERTIFICATE block found`;
 		return certs.map((block) => copy(block.der));
 	}
-	if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return [derOf(value)];
+	if (isBinary(value)) {
+		if (!value.byteLength) return `${what} is empty`;
+		return derCertificates(value);
+	}
 	return `${what} must be PEM text or DER bytes`;
 }
 
-/** The private key as PKCS#8 DER, or a reason. */
-function privateKey(value: unknown, password: unknown): ArrayBuffer | string {
-	if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return derOf(value);
+const RSA_ENCRYPTION = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+
+
+/** "pkcs8-rsa", "pkcs8-other", "pkcs1", "sec1" or "unknown" for DER private key bytes. */
+function keyKind(der: Uint8Array): string {
+	// PKCS#8: SEQUENCE { INTEGER 0, SEQUENCE { OID, ... }, OCTET STRING }
+	// PKCS#1: SEQUENCE { INTEGER 0, INTEGER modulus, ... }
+	// SEC1 (EC): SEQUENCE { INTEGER 1, OCTET STRING, ... }
+	if (der[0] !== 0x30) return "unknown";
+	const version = derBody(der, 0);
+	if (version < 0 || der[version] !== 0x02 || der[version + 1] !== 0x01) return "unknown";
+	const next = version + 3;
+	if (der[version + 2] === 1 && der[next] === 0x04) return "sec1";
+	if (der[next] === 0x02) return "pkcs1";
+	if (der[next] !== 0x30) return "unknown";
+	const oid = derBody(der, next);
+	if (oid < 0) return "unknown";
+	for (let i = 0; i < RSA_ENCRYPTION.length; i++)
+		if (der[oid + i] !== RSA_ENCRYPTION[i]) return "pkcs8-other";
+	return "pkcs8-rsa";
+}
+
+const ONLY_RSA = "Moddable's TLS signs with RSA keys only; use an RSA device key";
+
+/** An unencrypted RSA key in DER as PKCS#8, or a reason. */
+function rsaPkcs8(der: Uint8Array): ArrayBuffer | string {
+	switch (keyKind(der)) {
+	case "pkcs8-rsa": return copy(der);
+	case "pkcs1": return copy(pkcs1ToPkcs8(der));
+	case "pkcs8-other":
+	case "sec1": return `client_key: not an RSA key (${ONLY_RSA})`;
+	default: return "client_key: not a DER private key (PKCS#8 or PKCS#1)";
+	}
+}
+
+/**
+ * The private key as PKCS#8 DER, or a reason. Moddable has no PBES2 decryption (its PKCS8
+ * module knows one RC4 scheme only), so an encrypted key is refused whatever the password;
+ * a password next to an unencrypted key is ignored, as mbedTLS does on LuatOS.
+ */
+function privateKey(value: unknown): ArrayBuffer | string {
+	if (isBinary(value)) return rsaPkcs8(bytesOf(value));
 	if (typeof value !== "string") return "client_key must be PEM text or DER bytes";
 	const block = pemBlocks(value).find((b) => b.label.endsWith("PRIVATE KEY"));
 	if (!block) return "client_key: no PEM PRIVATE KEY block found";
-	if (block.encrypted || password !== undefined)
-		return "client_key: encrypted keys (client_password) are not supported by Moddable's TLS; decrypt it first (openssl pkcs8 -topk8 -nocrypt)";
-	if (block.label === "PRIVATE KEY") return copy(block.der);
-	if (block.label === "RSA PRIVATE KEY") return copy(pkcs1ToPkcs8(block.der));
-	return `client_key: "${block.label}" is not supported; convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt)`;
+	if (block.encrypted)
+		return "client_key is encrypted (client_password): Moddable's TLS cannot decrypt it; store it decrypted (openssl pkcs8 -topk8 -nocrypt)";
+	if (block.label === "PRIVATE KEY" || block.label === "RSA PRIVATE KEY") return rsaPkcs8(block.der);
+	return `client_key: "${block.label}" is not supported (${ONLY_RSA})`;
 }
 
 /** The `secure` dictionary for an `ssl` argument, or the reason it cannot be used. */
@@ -158,7 +249,8 @@ export function tlsSettings(ssl: true | SslOptions): TlsSettings | string {
 		if (ssl.client_cert === undefined || ssl.client_key === undefined) return "client_cert and client_key go together";
 		const certs = certificates(ssl.client_cert, "client_cert");
 		if (typeof certs === "string") return certs;
-		const key = privateKey(ssl.client_key, ssl.client_password);
+		if (ssl.client_password !== undefined && typeof ssl.client_password !== "string") return "client_password must be a string";
+		const key = privateKey(ssl.client_key);
 		if (typeof key === "string") return key;
 		secure.clientCertificates = certs;
 		secure.clientKey = key;

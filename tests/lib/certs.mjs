@@ -116,8 +116,10 @@ export function makeCerts() {
 
 	rsaKey("client.key");
 	issue("client", "client.key", "/O=mqttc tests/CN=mqttc-device", "client_ext");
-	openssl("pkey", "-in", at("client.key"), "-outform", "DER", "-out", at("client.key.der"));
+	// (openssl 3.0 `pkey -outform DER` writes PKCS#1, hence pkcs8 -topk8)
+	openssl("pkcs8", "-topk8", "-nocrypt", "-in", at("client.key"), "-outform", "DER", "-out", at("client.key.der"));
 	openssl("rsa", "-in", at("client.key"), "-traditional", "-out", at("client.pkcs1.key"));
+	openssl("rsa", "-in", at("client.key"), "-traditional", "-outform", "DER", "-out", at("client.pkcs1.der"));
 	openssl("pkcs8", "-topk8", "-in", at("client.key"), "-v2", "aes-256-cbc", "-passout", "pass:123456", "-out", at("client.enc.key"));
 	openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", at("ec.key"));
 	openssl("ec", "-in", at("ec.key"), "-out", at("ec.sec1.key"));
@@ -138,6 +140,7 @@ export function makeCerts() {
 			key: read("client.key"),                              // PKCS#8 "PRIVATE KEY"
 			keyPkcs1: read("client.pkcs1.key"),                   // "RSA PRIVATE KEY"
 			keyDer: readFileSync(at("client.key.der")),           // PKCS#8 DER
+			keyPkcs1Der: readFileSync(at("client.pkcs1.der")),    // PKCS#1 DER
 			keyEncrypted: read("client.enc.key"),                 // "ENCRYPTED PRIVATE KEY", pass 123456
 			keyEc: read("ec.key"),                                // PKCS#8 EC
 			keyEcSec1: read("ec.sec1.key"),                       // "EC PRIVATE KEY"
