@@ -1,0 +1,874 @@
+// @ts-check
+/**
+ * Desktop XS host for Moddable apps: runs an app (manifest + modules) in an xsnap
+ * worker (the XS engine) and emulates the Moddable `socket`, `securesocket` and
+ * `timer` modules over Node's net/tls and timers (or a virtual clock).
+ *
+ *   const app = await startApp("hosts/examples/echo", {config: {port: 7}});
+ *   await app.waitFor(/echo/, 5000);
+ *   await app.stop();
+ *
+ * See hosts/xs/README.md.
+ */
+import "@endo/init";
+import { xsnap } from "@agoric/xsnap";
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import tls from "node:tls";
+import { readManifest, stageApp } from "./manifest.mjs";
+import { K, OP, encodeMessage, decodeRecords } from "./protocol.mjs";
+
+export { readManifest, stageApp, parseConfigArg } from "./manifest.mjs";
+
+const CHUNK = 1024;		// the simulator's socket reads at most 1024 bytes per data callback
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/**
+ * @typedef {object} StartOptions
+ * @property {Record<string, unknown>} [config]   overrides of the manifest's config (mc/config)
+ * @property {boolean} [virtualTime]             timers run on a clock that only app.advance() moves
+ * @property {number} [virtualStart]             virtual clock at start, ms (default: Date.now())
+ * @property {number} [sendBufferSize]           socket send buffer, bytes (default 1024 = Linux simulator)
+ * @property {boolean} [stdout]                  copy trace output to process.stdout (default true)
+ * @property {boolean} [stderr]                  print aborts and warnings to process.stderr (default: same as stdout)
+ * @property {Record<string, string|undefined>} [env]  variables for $(NAME) in manifests (default process.env)
+ * @property {boolean} [exitWhenIdle]            end (code 0) once there are no sockets, timers or turns left
+ */
+
+/**
+ * @typedef {{code: number, message: string, stack?: string}} ExitInfo
+ */
+
+/**
+ * Build, stage and start an app. Rejects for build errors (manifest, modules, TypeScript);
+ * an app that throws while starting resolves, with `app.exited` giving {code: 1, message}.
+ * @param {string} appDir
+ * @param {StartOptions} [options]
+ */
+export async function startApp(appDir, options = {}) {
+	const opts = {
+		config: options.config ?? {},
+		virtualTime: !!options.virtualTime,
+		virtualStart: options.virtualStart ?? Date.now(),
+		sendBufferSize: options.sendBufferSize ?? 1024,
+		stdout: options.stdout ?? true,
+		stderr: options.stderr ?? options.stdout ?? true,
+		env: options.env ?? process.env,
+		exitWhenIdle: !!options.exitWhenIdle,
+	};
+	if (!Number.isInteger(opts.sendBufferSize) || opts.sendBufferSize < 1)
+		throw new Error(`sendBufferSize must be a positive integer, not ${opts.sendBufferSize}`);
+	const manifest = readManifest(appDir, { env: opts.env });
+	if (opts.stderr)
+		for (const warning of manifest.warnings)
+			process.stderr.write(`xs host: warning: ${warning}\n`);
+	const staged = await stageApp(manifest, { config: opts.config });
+	const app = new XsApp(manifest, staged, opts);
+	try {
+		await app._boot();
+	}
+	catch (e) {
+		await app.stop();
+		throw e;
+	}
+	return app;
+}
+
+/** staging directories of running apps, removed if the process exits without stop() */
+const liveStageDirs = new Set();
+process.on("exit", () => {
+	for (const dir of liveStageDirs)
+		fs.rmSync(dir, { recursive: true, force: true });
+});
+
+class XsApp {
+	/**
+	 * @param {import("./manifest.mjs").Manifest} manifest
+	 * @param {{dir: string, modules: string[], config: Record<string, unknown>}} staged
+	 * @param {Required<Omit<StartOptions, "virtualStart">> & {virtualStart: number}} opts
+	 */
+	constructor(manifest, staged, opts) {
+		this.manifest = manifest;
+		this.stageDir = staged.dir;
+		liveStageDirs.add(staged.dir);
+		/** the final mc/config */
+		this.config = staged.config;
+		/** preload list from the manifests (recorded, not enforced) */
+		this.preload = manifest.preload;
+		this.opts = opts;
+		this.virtual = opts.virtualTime;
+		this.vnow = opts.virtualStart;
+		/** all trace output so far */
+		this.output = "";
+		/** what the XS worker wrote to its own stdout/stderr (xsnap `print`, engine reports) */
+		this.diagnostics = "";
+		/** @type {{compute: number|null, allocate: number|null, currentHeapCount: number|null}} */
+		this.meter = { compute: null, allocate: null, currentHeapCount: null };
+		/** number of XS turns run */
+		this.turns = 0;
+		/** @type {any} */
+		this.worker = undefined;
+		/** @type {import("node:child_process").ChildProcess | undefined} */
+		this.child = undefined;
+		/** @type {Turn[]} */
+		this.queue = [];
+		this.pumping = false;
+		this.finished = false;
+		/** @type {Map<number, HostSocket>} */
+		this.sockets = new Map();
+		/** @type {Set<net.Socket>} sockets closed by the app, still flushing */
+		this.closing = new Set();
+		/** @type {Map<number, HostTimer>} */
+		this.timers = new Map();
+		this.timerSeq = 0;
+		/** @type {Map<number, {name: string, resolve: (v: any) => void, reject: (e: Error) => void}>} */
+		this.calls = new Map();
+		this.callId = 0;
+		/** @type {Set<{re: RegExp, resolve: (m: RegExpExecArray) => void, reject: (e: Error) => void, timer: NodeJS.Timeout}>} */
+		this.waiters = new Set();
+		/** @type {(() => void)[]} */
+		this.idleWaiters = [];
+		/** @type {(info: ExitInfo) => void} */
+		let resolveExited = () => {};
+		/** @type {Promise<ExitInfo>} resolves once when the app ends */
+		this.exited = new Promise(resolve => { resolveExited = resolve; });
+		this._resolveExited = resolveExited;
+		/** @type {Promise<void> | undefined} */
+		this._cleanup = undefined;
+		this.started = false;
+	}
+
+	/** Virtual time now (ms), or Date.now() in real time. */
+	now() {
+		return this.virtual ? this.vnow : Date.now();
+	}
+
+	/** Due time of the next scheduled timer, or undefined. */
+	nextTimer() {
+		let next;
+		for (const t of this.timers.values())
+			if (t.armed && (next === undefined || t.due < next))
+				next = t.due;
+		return next;
+	}
+
+	/** True when no turn is queued or running. */
+	get idle() {
+		return !this.pumping && this.queue.length === 0;
+	}
+
+	async _boot() {
+		const stageDir = this.stageDir;
+		this.worker = await xsnap({
+			name: `xs-host:${path.basename(path.dirname(this.manifest.file))}`,
+			os: os.type(),
+			spawn: (/** @type {string} */ command, /** @type {string[]} */ args, /** @type {any} */ options) => {
+				const child = spawn(command, args, { ...options, cwd: stageDir });
+				this.child = child;
+				child.stdout?.on("data", chunk => this._diagnostic(chunk));
+				child.stderr?.on("data", chunk => this._diagnostic(chunk));
+				child.on("exit", (code, signal) => {
+					if (!this.finished)
+						this._finish(1, `XS worker exited unexpectedly (${signal ?? `code ${code}`})${this._diagnosticTail()}`);
+				});
+				return child;
+			},
+			fs,
+			stdout: "pipe",
+			stderr: "pipe",
+			meteringLimit: 0,
+			handleCommand: (/** @type {Uint8Array} */ message) => this._onGuestCommand(message),
+		});
+		try {
+			await this.worker.import("xs-host/boot.js");
+		}
+		catch (e) {
+			throw new Error(`XS host bootstrap failed: ${/** @type {Error} */ (e).message}${this._diagnosticTail()}`);
+		}
+		const settings = { virtual: this.virtual, sendBufferSize: this.opts.sendBufferSize };
+		await this._run({ kind: K.INIT, payload: encoder.encode(JSON.stringify(settings)) });
+		await this._run({ kind: K.START });
+		this.started = true;
+		this._checkIdle();
+	}
+
+	/** @param {Buffer} chunk */
+	_diagnostic(chunk) {
+		this.diagnostics += chunk.toString();
+		if (this.diagnostics.length > 65536)
+			this.diagnostics = this.diagnostics.slice(-32768);
+		if (this.opts.stderr)
+			process.stderr.write(chunk);
+	}
+
+	_diagnosticTail() {
+		const tail = this.diagnostics.trim().split("\n").slice(-10).join("\n");
+		return tail ? `\n${tail}` : "";
+	}
+
+	// ---- turns ------------------------------------------------------------------------
+
+	/**
+	 * @typedef {object} Turn
+	 * @property {number} kind
+	 * @property {number} [id]
+	 * @property {number} [value]
+	 * @property {Uint8Array} [payload]
+	 * @property {() => boolean} [prepare]     false: skip the turn
+	 * @property {(ran: boolean) => void} [done]
+	 */
+
+	/** @param {Turn} turn */
+	_enqueue(turn) {
+		if (this.finished) {
+			turn.done?.(false);
+			return;
+		}
+		this.queue.push(turn);
+		this._kick();
+	}
+
+	/** Queue a turn and wait until it ran (or was skipped). @param {Turn} turn */
+	_run(turn) {
+		return new Promise(resolve => {
+			const done = turn.done;
+			turn.done = ran => {
+				done?.(ran);
+				resolve(ran);
+			};
+			this._enqueue(turn);
+		});
+	}
+
+	_kick() {
+		if (!this.pumping && !this.finished)
+			void this._pump();
+	}
+
+	async _pump() {
+		this.pumping = true;
+		try {
+			while (!this.finished) {
+				let turn = this.queue.shift();
+				if (!turn && this.virtual)
+					turn = this._dueTimerTurn();
+				if (!turn)
+					break;
+				if (turn.prepare && !turn.prepare()) {
+					turn.done?.(false);
+					continue;
+				}
+				const message = encodeMessage(turn.kind, turn.id ?? 0, turn.value ?? 0, this.virtual ? this.vnow : NaN, turn.payload);
+				let result;
+				try {
+					result = await this.worker.issueCommand(message);
+				}
+				catch (e) {
+					if (!this.finished)
+						this._finish(1, `XS worker failed: ${/** @type {Error} */ (e).message}${this._diagnosticTail()}`);
+					turn.done?.(false);
+					break;
+				}
+				this.turns++;
+				const usage = result.meterUsage ?? {};
+				this.meter = { compute: usage.compute ?? null, allocate: usage.allocate ?? null, currentHeapCount: usage.currentHeapCount ?? null };
+				this._applyRecords(result.reply);
+				turn.done?.(true);
+			}
+		}
+		finally {
+			this.pumping = false;
+		}
+		const waiters = this.idleWaiters.splice(0);
+		for (const resolve of waiters)
+			resolve();
+		this._checkIdle();
+	}
+
+	_whenIdle() {
+		if (this.idle || this.finished)
+			return Promise.resolve();
+		return new Promise(resolve => { this.idleWaiters.push(() => resolve(undefined)); });
+	}
+
+	/** Wait until no turn is pending, letting Node deliver I/O in between. */
+	async _settle() {
+		for (;;) {
+			await this._whenIdle();
+			await new Promise(resolve => setImmediate(resolve));
+			await new Promise(resolve => setImmediate(resolve));
+			if (this.idle || this.finished)
+				return;
+		}
+	}
+
+	_checkIdle() {
+		if (!this.opts.exitWhenIdle || !this.started || this.finished || !this.idle || this.calls.size)
+			return;
+		for (const s of this.sockets.values())
+			if (!s.guestClosed)
+				return;
+		for (const t of this.timers.values())
+			if (t.armed)
+				return;
+		this._finish(0, "nothing left to do");
+	}
+
+	/**
+	 * Apply the records of a reply or of a synchronous guest command.
+	 * @param {Uint8Array} bytes
+	 * @returns {number|undefined} a requested blocking delay (ms)
+	 */
+	_applyRecords(bytes) {
+		/** @type {number|undefined} */
+		let delay;
+		for (const { op, id, payload } of decodeRecords(bytes)) {
+			if (this.finished)
+				break;
+			switch (op) {
+				case OP.TRACE: this._trace(decoder.decode(payload)); break;
+				case OP.SOCK_OPEN: this._open(id, payload); break;
+				case OP.SOCK_WRITE: this._write(id, payload); break;
+				case OP.SOCK_CLOSE: this._close(id); break;
+				case OP.TIMER_SET: {
+					const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+					this._timerSet(id, view.getFloat64(0, true), view.getFloat64(8, true));
+					break;
+				}
+				case OP.TIMER_UNSCHEDULE: this._timerUnschedule(id); break;
+				case OP.TIMER_CLEAR: this._timerClear(id); break;
+				case OP.RESULT: this._result(id, payload); break;
+				case OP.ABORT: {
+					const info = JSON.parse(decoder.decode(payload));
+					const what = info.kind === "rejection" ? "unhandled rejection" : "unhandled exception";
+					this._finish(1, `${what}: ${info.message}`, info.stack);
+					break;
+				}
+				case OP.DELAY:
+					delay = new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getFloat64(0, true);
+					break;
+				default:
+					this._finish(1, `xs host protocol error: unknown record op ${op}`);
+			}
+		}
+		return delay;
+	}
+
+	/** Synchronous command from the guest (outside a turn, or a blocking call such as Timer.delay). */
+	/** @param {Uint8Array} message */
+	async _onGuestCommand(message) {
+		const delay = this._applyRecords(message);
+		if (delay === undefined)
+			return new Uint8Array(0);
+		if (this.virtual)
+			this.vnow += delay;
+		else if (delay > 0)
+			await new Promise(resolve => setTimeout(resolve, delay));
+		const reply = new Uint8Array(8);
+		new DataView(reply.buffer).setFloat64(0, this.now(), true);
+		return reply;
+	}
+
+	// ---- output -----------------------------------------------------------------------
+
+	/** @param {string} text */
+	_trace(text) {
+		this.output += text;
+		if (this.opts.stdout)
+			process.stdout.write(text);
+		for (const waiter of this.waiters) {
+			const match = waiter.re.exec(this.output);
+			if (match) {
+				this.waiters.delete(waiter);
+				clearTimeout(waiter.timer);
+				waiter.resolve(match);
+			}
+		}
+	}
+
+	_outputTail() {
+		const tail = this.output.length > 2000 ? "…" + this.output.slice(-2000) : this.output;
+		return tail ? `\n--- output tail ---\n${tail}\n---` : " (no output)";
+	}
+
+	/**
+	 * Resolve with the match of `regex` over all trace output (including output already there).
+	 * @param {RegExp} regex
+	 * @param {number} [timeoutMs]
+	 * @returns {Promise<RegExpExecArray>}
+	 */
+	waitFor(regex, timeoutMs = 5000) {
+		const re = new RegExp(regex.source, regex.flags.replace(/[gy]/g, ""));
+		const match = re.exec(this.output);
+		if (match)
+			return Promise.resolve(match);
+		if (this.finished)
+			return this.exited.then(info => { throw new Error(`app ended (code ${info.code}: ${info.message}) before ${re} appeared${this._outputTail()}`); });
+		return new Promise((resolve, reject) => {
+			const waiter = {
+				re, resolve, reject,
+				timer: setTimeout(() => {
+					this.waiters.delete(waiter);
+					reject(new Error(`waitFor ${re} timed out after ${timeoutMs} ms${this._outputTail()}`));
+				}, timeoutMs),
+			};
+			this.waiters.add(waiter);
+		});
+	}
+
+	// ---- calls ------------------------------------------------------------------------
+
+	/**
+	 * Call a function exported by the app's main module, in its own turn.
+	 * Arguments are JSON (Uint8Array/Buffer/ArrayBuffer become Uint8Array in XS).
+	 * Resolves with the JSON result (ArrayBuffer/typed array results as Uint8Array);
+	 * rejects with the guest's error (its XS stack in `error.xsStack`).
+	 * @param {string} name
+	 * @param {...unknown} args
+	 */
+	call(name, ...args) {
+		if (this.finished)
+			return Promise.reject(new Error(`cannot call ${name}(): app has ended`));
+		const id = ++this.callId;
+		const json = JSON.stringify({ name, args }, function (key, value) {
+			const original = this[key];
+			if (original instanceof Uint8Array || original instanceof ArrayBuffer)
+				return { $bytes: Array.from(new Uint8Array(original instanceof ArrayBuffer ? original : original)) };
+			return value;
+		});
+		return new Promise((resolve, reject) => {
+			this.calls.set(id, { name, resolve, reject });
+			this._enqueue({
+				kind: K.CALL, id, payload: encoder.encode(json),
+				done: () => {
+					const call = this.calls.get(id);
+					if (call) {
+						this.calls.delete(id);
+						call.reject(new Error(`${name}(): ${this.finished ? "app ended during the call" : "no result"}`));
+					}
+					this._checkIdle();
+				},
+			});
+		});
+	}
+
+	/** @param {number} id @param {Uint8Array} payload */
+	_result(id, payload) {
+		const call = this.calls.get(id);
+		if (!call)
+			return;
+		this.calls.delete(id);
+		const type = payload[0];
+		const body = payload.subarray(1);
+		if (type === 0)
+			call.resolve(undefined);
+		else if (type === 1)
+			call.resolve(JSON.parse(decoder.decode(body)));
+		else if (type === 2)
+			call.resolve(new Uint8Array(body));
+		else {
+			const info = JSON.parse(decoder.decode(body));
+			const error = new Error(info.message);
+			if (info.name)
+				Object.defineProperty(error, "name", { value: info.name, configurable: true });
+			Object.defineProperty(error, "xsStack", { value: info.stack, enumerable: false });
+			call.reject(error);
+		}
+	}
+
+	// ---- sockets ----------------------------------------------------------------------
+
+	/**
+	 * @typedef {object} HostSocket
+	 * @property {number} id
+	 * @property {net.Socket | undefined} node
+	 * @property {boolean} guestClosed
+	 * @property {boolean} terminal      -1/-2 queued
+	 * @property {number} pendingChunks
+	 * @property {number} unreported     bytes flushed but not yet reported with message 3
+	 * @property {boolean} sentQueued
+	 */
+
+	/** @param {number} id @param {Uint8Array} payload */
+	_open(id, payload) {
+		/** @type {HostSocket} */
+		const s = { id, node: undefined, guestClosed: false, terminal: false, pendingChunks: 0, unreported: 0, sentQueued: false };
+		this.sockets.set(id, s);
+		let options;
+		try {
+			options = decodeOptions(payload);
+			const secure = options.secure;
+			/** @type {net.Socket} */
+			let node;
+			if (secure) {
+				node = tls.connect(tlsOptions(options));
+				node.on("secureConnect", () => this._connected(s));
+			}
+			else {
+				node = net.connect({ host: options.host, port: options.port, family: 4 });
+				node.on("connect", () => this._connected(s));
+			}
+			s.node = node;
+			if (options.noDelay)
+				node.setNoDelay(true);
+			if (options.keepalive)
+				node.setKeepAlive(true, options.keepalive.idle || 0);
+			node.on("data", data => this._data(s, data));
+			node.on("end", () => this._terminal(s, K.PEER_CLOSED));
+			node.on("error", error => this._terminal(s, K.ERROR, error));
+			node.on("close", () => this._terminal(s, K.PEER_CLOSED));
+		}
+		catch (e) {
+			// invalid options (e.g. an unreadable key): reported like a connection failure
+			this._terminal(s, K.ERROR, /** @type {Error} */ (e));
+		}
+	}
+
+	/** @param {HostSocket} s */
+	_connected(s) {
+		const remote = s.node?.remoteAddress ?? "";
+		this._enqueue({ kind: K.CONNECTED, id: s.id, payload: encoder.encode(remote), prepare: () => !s.guestClosed && this.sockets.has(s.id) });
+	}
+
+	/** @param {HostSocket} s @param {Buffer} data */
+	_data(s, data) {
+		if (s.guestClosed)
+			return;
+		s.node?.pause();
+		for (let at = 0; at < data.length; at += CHUNK) {
+			s.pendingChunks++;
+			this._enqueue({
+				kind: K.DATA, id: s.id, payload: data.subarray(at, at + CHUNK),
+				prepare: () => !s.guestClosed && this.sockets.has(s.id),
+				done: () => {
+					if (--s.pendingChunks === 0 && !s.guestClosed && !s.terminal)
+						s.node?.resume();
+				},
+			});
+		}
+	}
+
+	/** @param {HostSocket} s @param {number} kind @param {any} [error] */
+	_terminal(s, kind, error) {
+		if (s.terminal || s.guestClosed)
+			return;
+		s.terminal = true;
+		const payload = error ? encoder.encode(JSON.stringify({
+			code: error.code ?? "ERROR",
+			message: String(error.message ?? error),
+			...(error.reason ? { reason: String(error.reason) } : {}),
+		})) : undefined;
+		this._enqueue({
+			kind, id: s.id, payload,
+			prepare: () => !s.guestClosed,
+			done: () => {
+				s.node?.destroy();
+				this.sockets.delete(s.id);
+			},
+		});
+	}
+
+	/** @param {number} id @param {Uint8Array} bytes */
+	_write(id, bytes) {
+		const s = this.sockets.get(id);
+		const node = s?.node;
+		if (!s || s.guestClosed || !node || node.destroyed)
+			return;
+		const copy = Buffer.from(bytes);
+		node.write(copy, error => {
+			if (error || s.guestClosed)
+				return;
+			s.unreported += copy.length;
+			if (!s.sentQueued) {
+				s.sentQueued = true;
+				/** @type {Turn} */
+				const turn = {
+					kind: K.SENT, id: s.id,
+					prepare: () => {
+						s.sentQueued = false;
+						turn.value = s.unreported;
+						s.unreported = 0;
+						return !s.guestClosed && !s.terminal && turn.value > 0;
+					},
+				};
+				this._enqueue(turn);
+			}
+		});
+	}
+
+	/** @param {number} id */
+	_close(id) {
+		const s = this.sockets.get(id);
+		if (!s)
+			return;
+		s.guestClosed = true;
+		this.sockets.delete(id);
+		const node = s.node;
+		if (node && !node.destroyed) {
+			// like close(2) on the simulator / tcp_close on lwIP: bytes already accepted are still delivered
+			this.closing.add(node);
+			node.on("close", () => this.closing.delete(node));
+			node.end();
+			setTimeout(() => node.destroy(), 2000).unref();
+		}
+	}
+
+	// ---- timers -----------------------------------------------------------------------
+
+	/**
+	 * @typedef {object} HostTimer
+	 * @property {number} id
+	 * @property {number} due
+	 * @property {number} interval
+	 * @property {boolean} armed
+	 * @property {number} seq
+	 * @property {number} gen
+	 * @property {NodeJS.Timeout | undefined} handle
+	 */
+
+	/** @param {number} id @param {number} first @param {number} interval */
+	_timerSet(id, first, interval) {
+		let t = this.timers.get(id);
+		if (!t) {
+			t = { id, due: 0, interval: 0, armed: false, seq: 0, gen: 0, handle: undefined };
+			this.timers.set(id, t);
+		}
+		t.gen++;
+		t.armed = true;
+		t.interval = Math.max(0, interval);
+		t.due = this.now() + Math.max(0, first);
+		t.seq = ++this.timerSeq;
+		if (!this.virtual)
+			this._armReal(t);
+	}
+
+	/** @param {HostTimer} t */
+	_armReal(t) {
+		clearTimeout(t.handle);
+		const gen = t.gen;
+		t.handle = setTimeout(() => this._enqueue(this._timerTurn(t, gen)), Math.max(0, t.due - Date.now()));
+	}
+
+	/** @param {HostTimer} t @param {number} gen @returns {Turn} */
+	_timerTurn(t, gen) {
+		return {
+			kind: K.TIMER, id: t.id,
+			prepare: () => {
+				if (!t.armed || t.gen !== gen || this.timers.get(t.id) !== t)
+					return false;
+				t.gen++;
+				if (t.interval > 0) {
+					t.due += t.interval;		// non-drifting, like modTimer on devices
+					if (!this.virtual)
+						this._armReal(t);
+				}
+				else
+					t.armed = false;
+				return true;
+			},
+		};
+	}
+
+	/** Virtual time: the earliest armed timer already due. */
+	_dueTimerTurn() {
+		/** @type {HostTimer|undefined} */
+		let best;
+		for (const t of this.timers.values())
+			if (t.armed && t.due <= this.vnow && (!best || t.due < best.due || (t.due === best.due && t.seq < best.seq)))
+				best = t;
+		return best ? this._timerTurn(best, best.gen) : undefined;
+	}
+
+	/** @param {number} id */
+	_timerUnschedule(id) {
+		const t = this.timers.get(id);
+		if (!t)
+			return;
+		t.armed = false;
+		t.gen++;
+		clearTimeout(t.handle);
+	}
+
+	/** @param {number} id */
+	_timerClear(id) {
+		const t = this.timers.get(id);
+		if (!t)
+			return;
+		clearTimeout(t.handle);
+		this.timers.delete(id);
+	}
+
+	/**
+	 * Virtual time only: move the clock by `ms`, firing due timers in time order, each in
+	 * its own turn, and letting Node deliver I/O between fires.
+	 * @param {number} ms
+	 */
+	async advance(ms) {
+		if (!this.virtual)
+			throw new Error("advance() needs startApp(..., {virtualTime: true})");
+		if (!(ms >= 0))
+			throw new Error(`advance(ms): ms must be >= 0, not ${ms}`);
+		const target = this.vnow + ms;
+		for (;;) {
+			await this._settle();
+			if (this.finished)
+				return;
+			let next;
+			for (const t of this.timers.values())
+				if (t.armed && t.due <= target && (next === undefined || t.due < next))
+					next = t.due;
+			if (next === undefined)
+				break;
+			if (next > this.vnow)
+				this.vnow = next;
+			this._kick();
+		}
+		if (target > this.vnow)
+			this.vnow = target;
+		this._kick();
+		await this._settle();
+	}
+
+	// ---- end --------------------------------------------------------------------------
+
+	/** @param {number} code @param {string} message @param {string} [stack] */
+	_finish(code, message, stack) {
+		if (this.finished)
+			return;
+		this.finished = true;
+		for (const s of this.sockets.values())
+			s.node?.destroy();
+		this.sockets.clear();
+		for (const node of this.closing)
+			node.destroy();
+		this.closing.clear();
+		for (const t of this.timers.values())
+			clearTimeout(t.handle);
+		this.timers.clear();
+		const queued = this.queue.splice(0);
+		for (const turn of queued)
+			turn.done?.(false);
+		for (const waiter of this.waiters) {
+			clearTimeout(waiter.timer);
+			waiter.reject(new Error(`app ended (code ${code}: ${message}) before ${waiter.re} appeared${this._outputTail()}`));
+		}
+		this.waiters.clear();
+		for (const [id, call] of this.calls) {
+			this.calls.delete(id);
+			call.reject(new Error(`${call.name}(): app ended (code ${code}: ${message})`));
+		}
+		if (code !== 0 && this.opts.stderr)
+			process.stderr.write(`XS abort: ${message}\n${stack ? stack.trimEnd() + "\n" : ""}`);
+		const worker = this.worker;
+		this._cleanup = (async () => {
+			try {
+				await worker?.terminate();
+			}
+			catch {
+			}
+			fs.rmSync(this.stageDir, { recursive: true, force: true });
+			liveStageDirs.delete(this.stageDir);
+		})();
+		const idle = this.idleWaiters.splice(0);
+		for (const resolve of idle)
+			resolve();
+		/** @type {ExitInfo} */
+		const info = { code, message };
+		if (stack)
+			info.stack = stack;
+		this._resolveExited(info);
+	}
+
+	/** Close sockets and timers, end the worker, remove the staging directory. Idempotent. */
+	async stop() {
+		this._finish(0, "stopped");
+		await this._cleanup;
+	}
+}
+
+/** @param {Uint8Array} payload */
+function decodeOptions(payload) {
+	const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+	const jsonLength = view.getUint32(0, true);
+	/** @type {Uint8Array[]} */
+	const blobs = [];
+	let at = 4 + jsonLength;
+	while (at < payload.length) {
+		const length = view.getUint32(at, true);
+		blobs.push(Buffer.from(payload.subarray(at + 4, at + 4 + length)));
+		at += 4 + length;
+	}
+	return JSON.parse(decoder.decode(payload.subarray(4, 4 + jsonLength)), (key, value) => {
+		if (value && typeof value === "object" && typeof value.$blob === "number")
+			return blobs[value.$blob];
+		return value;
+	});
+}
+
+/** @param {Uint8Array} der @param {string} label */
+function derToPem(der, label) {
+	const text = Buffer.from(der).toString("latin1");
+	if (text.startsWith("-----BEGIN"))
+		return text;		// tolerate PEM
+	const base64 = Buffer.from(der).toString("base64").replace(/.{1,64}/g, "$&\n");
+	return `-----BEGIN ${label}-----\n${base64}-----END ${label}-----\n`;
+}
+
+/** @param {Uint8Array} der */
+function keyToPem(der) {
+	const text = Buffer.from(der).toString("latin1");
+	if (text.startsWith("-----BEGIN"))
+		return text;
+	/** @type {Error|undefined} */
+	let last;
+	for (const type of /** @type {const} */ (["pkcs8", "pkcs1", "sec1"])) {
+		try {
+			return crypto.createPrivateKey({ key: Buffer.from(der), format: "der", type }).export({ format: "pem", type: "pkcs8" });
+		}
+		catch (e) {
+			last = /** @type {Error} */ (e);
+		}
+	}
+	const error = new Error(`clientKey is not a DER private key (PKCS#8, PKCS#1 or SEC1): ${last?.message}`);
+	Object.assign(error, { code: "ERR_HOST_CLIENT_KEY" });
+	throw error;
+}
+
+/** @param {any} options */
+function tlsOptions(options) {
+	const secure = options.secure;
+	/** @type {tls.ConnectionOptions} */
+	const result = { host: options.host, port: options.port, family: 4 };
+	const serverName = secure.serverName ?? options.host;
+	if (serverName && !net.isIP(serverName))
+		result.servername = serverName;
+	else if (secure.serverName)
+		result.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(secure.serverName, cert);
+	if (secure.certificate)
+		result.ca = (Array.isArray(secure.certificate) ? secure.certificate : [secure.certificate]).map((/** @type {Uint8Array} */ c) => derToPem(c, "CERTIFICATE"));
+	if (secure.clientCertificates)
+		result.cert = (Array.isArray(secure.clientCertificates) ? secure.clientCertificates : [secure.clientCertificates]).map((/** @type {Uint8Array} */ c) => derToPem(c, "CERTIFICATE")).join("");
+	if (secure.clientKey)
+		result.key = keyToPem(secure.clientKey);
+	if (secure.verify === false)
+		result.rejectUnauthorized = false;
+	if (secure.protocolVersion !== undefined) {
+		const version = { 0x303: "TLSv1.2", 0x304: "TLSv1.3" }[/** @type {number} */ (secure.protocolVersion)];
+		if (!version) {
+			const error = new Error(`unsupported protocolVersion 0x${Number(secure.protocolVersion).toString(16)}`);
+			Object.assign(error, { code: "ERR_HOST_PROTOCOL_VERSION" });
+			throw error;
+		}
+		result.minVersion = /** @type {tls.SecureVersion} */ (version);
+		result.maxVersion = /** @type {tls.SecureVersion} */ (version);
+	}
+	const alpn = secure.applicationLayerProtocolNegotiation;
+	if (alpn)
+		result.ALPNProtocols = Array.isArray(alpn) ? alpn.map(String) : [String(alpn)];
+	return result;
+}
