@@ -124,17 +124,31 @@ export function makeCerts() {
 	openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", at("ec.key"));
 	openssl("ec", "-in", at("ec.key"), "-out", at("ec.sec1.key"));
 
+	// An OpenSSL configuration that caps TLS at 1.2 for the processes that load it (mosquitto,
+	// mosquitto_sub/pub through OPENSSL_CONF): Moddable's TLS stack speaks 1.2 at most.
+	writeFileSync(at("openssl-tls12.cnf"), [
+		"openssl_conf = default_conf",
+		"[default_conf]",
+		"ssl_conf = ssl_sect",
+		"[ssl_sect]",
+		"system_default = system_default_sect",
+		"[system_default_sect]",
+		"MaxProtocol = TLSv1.2",
+		"",
+	].join("\n"));
+
 	// mosquitto started as root drops to its own user: let it read the files (test keys only).
 	chmodSync(dir, 0o755);
 	for (const name of readdirSync(dir)) if (name !== "issued") chmodSync(at(name), 0o644);
 
 	const certs = {
 		dir,
+		tls12Config: at("openssl-tls12.cnf"),
 		ca: cert("ca"),
 		other: cert("other"),
 		server: { ...cert("server"), chain: at("server-chain.pem"), key: at("server.key") },
 		expired: { ...cert("expired"), chain: at("expired-chain.pem"), key: at("server.key") },
-		selfSigned: { ...cert("selfsigned"), chain: at("selfsigned.pem"), key: at("selfsigned.key") },
+		selfSigned: { ...cert("selfsigned"), chain: at("selfsigned.pem"), key: at("selfsigned.key"), keyPem: read("selfsigned.key") },
 		client: {
 			...cert("client"),
 			key: read("client.key"),                              // PKCS#8 "PRIVATE KEY"
