@@ -89,13 +89,15 @@ process.on("exit", () => {
 class XsApp {
 	/**
 	 * @param {import("./manifest.mjs").Manifest} manifest
-	 * @param {{dir: string, modules: string[], config: Record<string, unknown>}} staged
+	 * @param {{dir: string, modules: string[], config: Record<string, unknown>, sources: Map<string, string>}} staged
 	 * @param {Required<Omit<StartOptions, "virtualStart">> & {virtualStart: number}} opts
 	 */
 	constructor(manifest, staged, opts) {
 		this.manifest = manifest;
 		this.stageDir = staged.dir;
 		liveStageDirs.add(staged.dir);
+		/** @type {Map<string, string>} module name -> source file */
+		this.sources = staged.sources;
 		/** the final mc/config */
 		this.config = staged.config;
 		/** preload list from the manifests (recorded, not enforced) */
@@ -762,6 +764,8 @@ class XsApp {
 			this.calls.delete(id);
 			call.reject(new Error(`${call.name}(): app ended (code ${code}: ${message})`));
 		}
+		if (stack)
+			stack = this._sourceStack(stack);
 		if (code !== 0 && this.opts.stderr)
 			process.stderr.write(`XS abort: ${message}\n${stack ? stack.trimEnd() + "\n" : ""}`);
 		const worker = this.worker;
@@ -782,6 +786,17 @@ class XsApp {
 		if (stack)
 			info.stack = stack;
 		this._resolveExited(info);
+	}
+
+	/** Show XS stack frames with the app's source paths instead of the staging directory. @param {string} stack */
+	_sourceStack(stack) {
+		return stack.replace(/\(([^()]*?):(\d+)\)/g, (frame, file, line) => {
+			if (!file.startsWith(this.stageDir + "/"))
+				return frame;
+			const name = file.slice(this.stageDir.length + 1).replace(/\.js$/, "");
+			const source = this.sources.get(name);
+			return source ? `(${source}:${line}${source.endsWith(".ts") ? " of its JS" : ""})` : frame;
+		});
 	}
 
 	/** Close sockets and timers, end the worker, remove the staging directory. Idempotent. */

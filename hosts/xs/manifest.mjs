@@ -344,7 +344,7 @@ async function loadTypeScript() {
  * specifiers are rewritten to those file names. `.ts` is transpiled (ES2022, ESM).
  * @param {Manifest} manifest
  * @param {{config?: Record<string, unknown>, tmpDir?: string}} [options]
- * @returns {Promise<{dir: string, modules: string[], config: Record<string, unknown>}>}
+ * @returns {Promise<{dir: string, modules: string[], config: Record<string, unknown>, sources: Map<string, string>}>}
  */
 export async function stageApp(manifest, options = {}) {
 	const ts = await loadTypeScript();
@@ -387,7 +387,7 @@ export async function stageApp(manifest, options = {}) {
 		fs.rmSync(dir, { recursive: true, force: true });
 		throw e;
 	}
-	return { dir, modules: [...sources.keys()], config };
+	return { dir, modules: [...sources.keys()], config, sources: new Map([...sources].map(([name, entry]) => [name, entry.file])) };
 }
 
 /** @param {unknown} value @returns {string} */
