@@ -1,0 +1,118 @@
+// SecureSocket over Node tls against a local TLS server with an openssl-made PKI.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import tls from "node:tls";
+import { fileURLToPath } from "node:url";
+import { startApp } from "../../hosts/xs/host.mjs";
+import { makePki } from "../helpers/certs.mjs";
+import { recordingServer, until } from "../helpers/net.mjs";
+
+const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures/probe");
+
+/** @type {ReturnType<typeof makePki>} */
+let pki;
+/** @type {any} */
+let app;
+before(async () => {
+	pki = makePki();
+	app = await startApp(PROBE, { stdout: false });
+});
+after(async () => {
+	await app?.stop();
+	pki?.cleanup();
+});
+
+/** @param {tls.TlsOptions} [extra] @param {(s: import("node:net").Socket) => void} [onConnection] */
+function tlsServer(extra = {}, onConnection) {
+	return recordingServer({
+		createServer: listener => tls.createServer({ key: pki.server.key.pem, cert: pki.server.cert.pem, ...extra }, listener),
+		onConnection,
+	});
+}
+
+const waitEvent = (/** @type {(e: any) => boolean} */ match, what = "event") =>
+	until(async () => (await app.call("events")).find(match), { timeout: 10000, what });
+
+test("connects with the CA certificate (DER), exchanges data, reports free space minus 128", async () => {
+	const server = await tlsServer({}, s => s.on("data", d => s.write(`echo:${d}`)));
+	try {
+		assert.equal(await app.call("connectSecure", server.port, { certificate: pki.ca.der, protocolVersion: 0x303 }), 1024 - 128);
+		await waitEvent(e => e.message === 1, "TLS connected");
+		assert.deepEqual(await app.call("write", { s: "ping" }), { result: "(undefined)", free: 1024 - 128 - 4 });
+		const data = await waitEvent(e => e.message === 2, "echo");
+		assert.equal(data.reads[0][1], "echo:ping");
+		const sent = await waitEvent(e => e.message === 3, "message 3");
+		assert.equal(sent.value, 1024 - 128);
+		const conn = await server.connection();
+		assert.equal(/** @type {tls.TLSSocket} */ (conn.socket).getProtocol(), "TLSv1.2", "protocolVersion 0x303 is TLS 1.2");
+		assert.equal(/** @type {tls.TLSSocket} */ (conn.socket).servername, "localhost", "SNI is the host name");
+	}
+	finally {
+		await app.call("close");
+		await server.close();
+	}
+});
+
+test("a server certificate from another CA fails with -2 and the reason in lastError", async () => {
+	const server = await tlsServer();
+	try {
+		await app.call("connectSecure", server.port, { certificate: pki.otherCa.der });
+		const failed = await waitEvent(e => e.message === -2, "-2");
+		assert.match(failed.lastError.code, /UNABLE_TO_VERIFY|SELF_SIGNED|CERT/);
+		assert.deepEqual((await app.call("events")).map(e => e.message), [-2], "never connected");
+	}
+	finally {
+		await server.close();
+	}
+});
+
+test("the server name (serverName, else host) must match the certificate; verify: false skips the checks", async () => {
+	const server = await tlsServer({}, s => s.write("hi"));
+	try {
+		await app.call("connectSecure", server.port, { certificate: pki.ca.der, serverName: "wrong.example" }, "127.0.0.1");
+		const failed = await waitEvent(e => e.message === -2, "-2 for a wrong host name");
+		assert.equal(failed.lastError.code, "ERR_TLS_CERT_ALTNAME_INVALID");
+
+		await app.call("connectSecure", server.port, { certificate: pki.otherCa.der, verify: false });
+		const data = await waitEvent(e => e.message === 2, "data with verify: false");
+		assert.equal(data.reads[0][1], "hi");
+	}
+	finally {
+		await app.call("close");
+		await server.close();
+	}
+});
+
+test("client certificate and key (DER) for mutual TLS, ALPN, TLS 1.3", async () => {
+	const server = await tlsServer({ ca: pki.ca.pem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ["mqtt"] },
+		s => s.write(`client=${/** @type {tls.TLSSocket} */ (s).getPeerCertificate().subject?.CN}`));
+	try {
+		await app.call("connectSecure", server.port, {
+			certificate: pki.ca.der, clientKey: pki.client.key.der, clientCertificates: [pki.client.cert.der],
+			applicationLayerProtocolNegotiation: "mqtt", protocolVersion: 0x304,
+		});
+		const data = await waitEvent(e => e.message === 2, "data over mutual TLS");
+		assert.equal(data.reads[0][1], "client=test-client");
+		const conn = await server.connection();
+		assert.equal(/** @type {tls.TLSSocket} */ (conn.socket).alpnProtocol, "mqtt");
+		assert.equal(/** @type {tls.TLSSocket} */ (conn.socket).getProtocol(), "TLSv1.3");
+	}
+	finally {
+		await app.call("close");
+		await server.close();
+	}
+});
+
+test("without a client certificate a server that requires one ends the connection", async () => {
+	const server = await tlsServer({ ca: pki.ca.pem, requestCert: true, rejectUnauthorized: true });
+	try {
+		await app.call("connectSecure", server.port, { certificate: pki.ca.der, protocolVersion: 0x304 });
+		const failed = await waitEvent(e => e.message < 0, "-1 or -2");
+		assert.ok(failed.message === -2 || failed.message === -1);
+		assert.ok((await app.call("events")).every(e => e.message !== 2));
+	}
+	finally {
+		await server.close();
+	}
+});
