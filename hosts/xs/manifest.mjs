@@ -62,7 +62,7 @@ const PLATFORM = "lin";
 export function readManifest(appDirOrFile, options = {}) {
 	const env = options.env ?? process.env;
 	let file = path.resolve(appDirOrFile);
-	if (fs.existsSync(file) && fs.statSync(file).isDirectory())
+	if (fs.existsSync(file) ? fs.statSync(file).isDirectory() : !file.endsWith(".json"))
 		file = path.join(file, "manifest.json");
 	if (!fs.existsSync(file))
 		throw new Error(`manifest not found: ${file}`);
