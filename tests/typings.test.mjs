@@ -1,0 +1,99 @@
+// typings/mqttc.d.ts: an app that uses every method and event type-checks against it in the
+// configuration mcconfig generates (target es2025, module preserve) plus strict, with the
+// project's TypeScript; deliberate misuses fail, line by line; the sources conform to it;
+// and every event and disconnect reason the client emits is declared.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const DIR = join(ROOT, "tests/typings");
+const TYPINGS = join(ROOT, "typings/mqttc.d.ts");
+
+/** Diagnostics of a program made from a tsconfig, with `files` replaced when given. */
+function check(configFile, files) {
+	const read = ts.readConfigFile(configFile, ts.sys.readFile);
+	assert.equal(read.error, undefined, read.error && ts.flattenDiagnosticMessageText(read.error.messageText, "\n"));
+	const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, dirname(configFile), undefined, configFile);
+	assert.deepEqual(parsed.errors, []);
+	const program = ts.createProgram(files ?? parsed.fileNames, parsed.options);
+	return { options: parsed.options, diagnostics: ts.getPreEmitDiagnostics(program) };
+}
+
+function format(diagnostics) {
+	return diagnostics.map((d) => {
+		const where = d.file ? `${relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` : "";
+		return `${where}TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
+	}).join("\n");
+}
+
+/** The string literals of a union type alias `name` in the typings. */
+function unionMembers(name) {
+	const text = readFileSync(TYPINGS, "utf8");
+	const match = new RegExp(`export type ${name} =([^;]*);`).exec(text);
+	assert.ok(match, `typings declare ${name}`);
+	return new Set([...match[1].replace(/\/\/.*$/gm, "").matchAll(/"([^"]+)"/g)].map((m) => m[1]));
+}
+
+test("the TypeScript in node_modules is one mcconfig can use (>= 6: target/lib es2025)", () => {
+	assert.ok(Number(ts.versionMajorMinor.split(".")[0]) >= 6, `TypeScript ${ts.version}`);
+});
+
+test("an app using every method and event type-checks against the typings (es2025, module preserve, strict)", () => {
+	const { options, diagnostics } = check(join(DIR, "tsconfig.json"));
+	assert.equal(options.target, ts.ScriptTarget.ES2025);
+	assert.equal(options.module, ts.ModuleKind.Preserve);
+	assert.equal(options.strict, true);
+	assert.equal(diagnostics.length, 0, format(diagnostics));
+	// "every": each client method and each event name appears in the app.
+	const app = readFileSync(join(DIR, "app.ts"), "utf8");
+	const methods = [...readFileSync(TYPINGS, "utf8").matchAll(/^\t\t(\w+)\(/gm)].map((m) => m[1]);
+	assert.ok(methods.length >= 16, `found methods ${methods}`);
+	for (const method of methods) assert.match(app, new RegExp(`\\.${method}\\(`), `app.ts calls ${method}()`);
+	for (const event of unionMembers("MqttEvent")) assert.match(app, new RegExp(`case "${event}"`), `app.ts handles "${event}"`);
+});
+
+test("each deliberate misuse fails to compile, and nothing else does", () => {
+	const file = join(DIR, "misuse.ts");
+	const { diagnostics } = check(join(DIR, "tsconfig.json"), [file]);
+	const lines = readFileSync(file, "utf8").split("\n");
+	const marked = new Set(lines.flatMap((line, i) => (/\/\/ misuse:/.test(line) ? [i + 1] : [])));
+	assert.ok(marked.size >= 20, "misuse.ts marks its misuses");
+	const failing = new Set();
+	for (const d of diagnostics) {
+		assert.ok(d.file && d.file.fileName.endsWith("misuse.ts"), `error outside misuse.ts: ${format([d])}`);
+		const line = d.file.getLineAndCharacterOfPosition(d.start).line + 1;
+		assert.ok(marked.has(line), `unexpected error on line ${line}: ${format([d])}`);
+		failing.add(line);
+	}
+	const accepted = [...marked].filter((line) => !failing.has(line));
+	assert.deepEqual(accepted, [], `misuses that compiled: ${accepted.map((l) => `${l}: ${lines[l - 1].trim()}`).join("\n")}`);
+});
+
+test("the sources conform to the typings (methods, options, metas, events, constants)", () => {
+	const { diagnostics } = check(join(DIR, "conformance-tsconfig.json"));
+	assert.equal(diagnostics.length, 0, format(diagnostics));
+});
+
+test("every event and disconnect reason the client emits is declared in the typings", () => {
+	const source = readFileSync(join(ROOT, "modules/mqttc/client.ts"), "utf8");
+	const emitted = new Set([...source.matchAll(/\bemit\("(\w+)"/g)].map((m) => m[1]));
+	const reasons = new Set([...source.matchAll(/\blost\("(\w+)"/g)].map((m) => m[1]));
+	const kinds = new Set([...source.matchAll(/\b(?:emit\("error", |lost\("\w+", )"(\w+)"/g)].map((m) => m[1]));
+	assert.ok(emitted.size >= 6 && reasons.size >= 5, "the client source was found and parsed");
+	const events = unionMembers("MqttEvent");
+	const declaredReasons = unionMembers("DisconnectReason");
+	const declaredKinds = unionMembers("ErrorKind");
+	for (const event of emitted) assert.ok(events.has(event), `event "${event}" is emitted but not declared`);
+	for (const reason of reasons) assert.ok(declaredReasons.has(reason), `disconnect reason "${reason}" is emitted but not declared`);
+	for (const kind of kinds) assert.ok(declaredKinds.has(kind), `error kind "${kind}" is emitted but not declared`);
+	for (const event of events) assert.ok(emitted.has(event), `event "${event}" is declared but never emitted`);
+});
+
+test("mqttc's manifest hands the typings to every app's tsconfig", () => {
+	const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8"));
+	assert.deepEqual(manifest.typescript?.tsconfig?.compilerOptions?.types, ["./typings/mqttc"]);
+});

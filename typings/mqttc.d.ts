@@ -1,0 +1,199 @@
+/*
+ * Typings of mqttc for app authors: the public API of `import mqtt from "mqttc"`.
+ *
+ * They describe what modules/mqttc.ts and modules/mqttc/client.ts accept and emit, more
+ * precisely than the sources (which take `unknown` arguments because LuatOS scripts pass
+ * anything): tests/typings.test.mjs checks that the sources conform to them and that every
+ * event name and disconnect reason the client emits is declared here.
+ *
+ * How an app uses them: mqttc's manifest.json adds this file to the `types` of the
+ * tsconfig that mcconfig generates, so an app that includes mqttc's manifest gets them with
+ * no step of its own. An editor that does not run mcconfig needs them in the app's own
+ * tsconfig.json ("types" or "files"); see docs/moddable.md.
+ */
+
+declare module "mqttc" {
+	/** Bytes an app may hand over: a string (sent as UTF-8) or any buffer. */
+	export type Payload = string | ArrayBuffer | ArrayBufferView;
+
+	/** MQTT quality of service. */
+	export type QoS = 0 | 1 | 2;
+
+	/** LuatOS flags are 0/1 numbers or booleans. */
+	export type Flag = 0 | 1 | boolean;
+
+	/** What `client.state()` returns: one of mqtt.STATE_*. */
+	export type State = 0 | 1 | 2 | 3;
+
+	/** Certificates and keys: PEM text (a CA bundle may hold several) or DER bytes. */
+	export type Certificate = string | ArrayBuffer | ArrayBufferView;
+
+	/** The `ssl` argument of `mqtt.create` as a table. Needs mqttc's manifest_tls.json. */
+	export interface SslOptions {
+		/** CA certificate(s) that must sign the server's certificate. */
+		server_cert?: Certificate;
+		/** The device certificate, for mutual TLS. */
+		client_cert?: Certificate;
+		/** The device private key (unencrypted). */
+		client_key?: Certificate;
+		/** Not supported on Moddable: create() returns null when it is set. */
+		client_password?: string;
+		/** 0 no verification, 1 optional, 2 required (default). */
+		verify?: 0 | 1 | 2;
+		/** ALPN protocol name(s), e.g. "mqtt" for AWS IoT on port 443. */
+		alpn?: string | string[];
+		/** Server name for SNI and the hostname check when it differs from `host`. */
+		server_name?: string;
+	}
+
+	/** The `opts` argument of `mqtt.create`. */
+	export interface CreateOptions {
+		/** Size of the one receive buffer in bytes (default 32768, minimum 256). A PUBLISH
+		 * larger than this is delivered in pieces (or skipped, see `oversize`). */
+		rxSize?: number;
+		/** Seconds from connect() until CONNACK must have arrived (default 30, 1..3600). */
+		conn_timeout?: number;
+		/** Accepted for LuatOS compatibility; the host's resolver decides the address family. */
+		ipv6?: boolean;
+		/** Deliver `recv` payloads as ArrayBuffer instead of string (default false). */
+		binary?: boolean;
+		/** Byte bound of the outbox of unacknowledged QoS 1/2 messages (default 16384; 0 keeps none). */
+		outbox?: number;
+		/** Keep unacknowledged QoS 1/2 messages across reconnects and resend them (default
+		 * true); false is the LuatOS behaviour: they are reported lost when the connection drops. */
+		resend?: boolean;
+		/** Byte bound of QoS 0 and control packets waiting for socket space (default 16384). */
+		queue?: number;
+		/** How many QoS 1/2 messages may await their acknowledgement at once (default 10). */
+		inflight?: number;
+		/** A PUBLISH larger than rxSize: "chunk" (deliver in pieces, default) or "skip". */
+		oversize?: "chunk" | "skip";
+	}
+
+	/** Metadata of a `recv` event. */
+	export interface RecvMetas {
+		/** The packet id (0 for QoS 0). */
+		message_id: number;
+		qos: QoS;
+		retain: 0 | 1;
+		dup: 0 | 1;
+		/** Only for a message delivered in pieces: where this piece starts. */
+		offset?: number;
+		/** Only for a message delivered in pieces: the whole payload length. */
+		total?: number;
+	}
+
+	/** Metadata of a `suback` event: one entry per topic of the SUBSCRIBE, in request order. */
+	export interface SubackMetas {
+		message_id: number;
+		topics: string[];
+		/** Granted QoS (0..2) or 0x80 (refused) for each topic. */
+		codes: number[];
+	}
+
+	/** Extra detail of some `error` events. */
+	export interface ErrorInfo {
+		/** The message that was lost (kind "tx") or skipped (kind "other"). */
+		message_id?: number;
+		/** The topic of a message larger than rxSize. */
+		topic?: string;
+		/** The length of a message larger than rxSize. */
+		total?: number;
+	}
+
+	export type MqttEvent = "conack" | "suback" | "unsuback" | "recv" | "sent" | "disconnect" | "pong" | "error";
+
+	/** `error` kinds, as LuatOS names them. */
+	export type ErrorKind = "connect" | "tx" | "conack" | "other";
+
+	/** Why the connection ended: the `disconnect` event's data. */
+	export type DisconnectReason =
+		| "user"            // disconnect() or close()
+		| "peer"            // the broker closed the connection
+		| "connect"         // the connection could not be opened
+		| "network"         // socket error while connected
+		| "protocol"        // the broker broke the protocol (or an internal error)
+		| "tx"              // a write to the socket failed
+		| "refused"         // CONNACK with a non-zero return code
+		| "conack_timeout"  // no CONNACK within conn_timeout
+		| "ping_timeout";   // no PINGRESP in time
+
+	/**
+	 * The arguments of the event callback, one tuple per event: (client, event, data,
+	 * payload, metas). Switching on `event` narrows the others.
+	 */
+	export type EventArguments =
+		| [client: MqttClient, event: "conack", data: undefined, payload: undefined, metas: undefined]
+		| [client: MqttClient, event: "suback", granted: boolean, code: number, metas: SubackMetas]
+		| [client: MqttClient, event: "unsuback", message_id: number, payload: undefined, metas: undefined]
+		| [client: MqttClient, event: "recv", topic: string, payload: string | ArrayBuffer, metas: RecvMetas]
+		| [client: MqttClient, event: "sent", message_id: number, payload: undefined, metas: undefined]
+		| [client: MqttClient, event: "disconnect", reason: DisconnectReason, payload: undefined, metas: undefined]
+		| [client: MqttClient, event: "pong", data: undefined, payload: undefined, metas: undefined]
+		| [client: MqttClient, event: "error", kind: "conack", code: number, metas: undefined]
+		| [client: MqttClient, event: "error", kind: Exclude<ErrorKind, "conack">, detail: string, info: ErrorInfo | undefined];
+
+	type DropLast<T extends unknown[]> = T extends [...infer Head, unknown] ? Head : never;
+
+	/** The event callback with all five parameters. */
+	export type EventCallback = (...args: EventArguments) => void;
+
+	export interface MqttClient {
+		/**
+		 * Client id, user name, password and clean session for the next CONNECT. An empty
+		 * client id asks the broker for one (clean session only). true, or null when refused.
+		 */
+		auth(client_id?: string | null, username?: string | null, password?: Payload | null, cleanSession?: boolean): true | null;
+		/** Keepalive in seconds (default 240, clamped to 15..600). */
+		keepalive(seconds?: number): void;
+		/**
+		 * The one event callback (a second call replaces it). Switching on `event` narrows
+		 * the other parameters; a callback may take fewer than five.
+		 */
+		on(callback: (...args: EventArguments) => void): void;
+		on(callback: (...args: DropLast<EventArguments>) => void): void;
+		on(callback: (...args: DropLast<DropLast<EventArguments>>) => void): void;
+		on(callback: (...args: DropLast<DropLast<DropLast<EventArguments>>>) => void): void;
+		on(callback: (client: MqttClient) => void): void;
+		/** The last will for the next CONNECT; false when refused. */
+		will(topic: string, payload?: Payload, qos?: QoS, retain?: Flag): boolean;
+		/** Traces the client's protocol steps (and why a call was refused). */
+		debug(on: boolean): void;
+		/** Starts connecting; false when already connecting or connected. */
+		connect(): boolean;
+		/** Sends DISCONNECT and closes; no automatic reconnect after it. false when not connected. */
+		disconnect(): boolean;
+		/** Reconnect after `period` ms (default 3000, at least 100); with `max` > period,
+		 * exponential backoff with jitter up to `max` ms. */
+		autoreconn(enable: boolean, period?: number, max?: number): void;
+		/** Publishes; the message id (also for QoS 0, reported by `sent`), or null when refused. */
+		publish(topic: string, data?: Payload | null, qos?: QoS, retain?: Flag): number | null;
+		/** Subscribes to one filter, or to a table filter -> QoS; the message id or null. */
+		subscribe(topic: string, qos?: QoS): number | null;
+		subscribe(topics: Readonly<Record<string, QoS>>): number | null;
+		/** Unsubscribes from one filter or a list; the message id or null. */
+		unsubscribe(topic: string | readonly string[]): number | null;
+		/** Connected and CONNACK received. */
+		ready(): boolean;
+		/** One of mqtt.STATE_*. */
+		state(): number;
+		/** Disconnects, frees the buffers; every method is a no-op afterwards, no more events. */
+		close(): void;
+	}
+
+	export interface Mqtt {
+		/**
+		 * A client for `host:port`, or null when an argument is invalid (the reason is
+		 * traced). `adapter` is accepted for LuatOS compatibility and ignored. `ssl`: true
+		 * for TLS with the device's CA store, or a table; needs manifest_tls.json.
+		 */
+		create(adapter: unknown, host: string, port: number, ssl?: boolean | SslOptions | null, opts?: CreateOptions | null): MqttClient | null;
+		readonly STATE_DISCONNECT: 0;
+		readonly STATE_SCONNECT: 1;
+		readonly STATE_MQTT: 2;
+		readonly STATE_READY: 3;
+	}
+
+	const mqtt: Mqtt;
+	export default mqtt;
+}
