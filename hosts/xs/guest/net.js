@@ -11,7 +11,7 @@
  *   and sends nothing; read/write after close throw "... on closed socket".
  * Free space is released when the host OS accepted the bytes (parent side).
  */
-import {state, handlers, recordWrite, recordBytes, utf8, fromUtf8, bytesOf, abort,
+import {state, handlers, recordWrite, recordBytes, utf8, fromUtf8, bytesOf,
 	K_CONNECTED, K_DATA, K_SENT, K_PEER_CLOSED, K_ERROR, OP_SOCK_OPEN, OP_SOCK_CLOSE} from "xs-host/bridge";
 
 export const TLS_OVERHEAD = 128;
