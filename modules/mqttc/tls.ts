@@ -180,7 +180,6 @@ function certificates(value: unknown, what: string): ArrayBuffer[] | string {
 
 const RSA_ENCRYPTION: readonly number[] = Object.freeze([0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01]);
 
-
 /** "pkcs8-rsa", "pkcs8-other", "pkcs1", "sec1" or "unknown" for DER private key bytes. */
 function keyKind(der: Uint8Array): string {
 	// PKCS#8: SEQUENCE { INTEGER 0, SEQUENCE { OID, ... }, OCTET STRING }
