@@ -1,0 +1,88 @@
+/*
+ * Preload emulation app: the mqttc modules are "preloaded" (romify freezes everything they
+ * can reach, see rom.ts) before any client exists; then tests/preload.test.mjs drives
+ * clients through app.call against a real mosquitto. Events are traced one per line as
+ * `EVT <name> <json>`, as tests/apps/client does.
+ */
+import { romify, changedBindings, isPreloaded, type RomReport } from "rom";   // first: sees the globals before mqttc
+import * as mqttcEntry from "mqttc";
+import * as client from "mqttc/client";
+import * as decoder from "mqttc/decoder";
+import * as outbox from "mqttc/outbox";
+import * as packet from "mqttc/packet";
+import * as tls from "mqttc/tls";
+import * as topic from "mqttc/topic";
+import * as types from "mqttc/types";
+import * as utf8 from "mqttc/utf8";
+import * as writer from "mqttc/writer";
+import * as fixture from "fixture/mutable";
+import mqtt from "mqttc";
+
+const namespaces: Record<string, object> = {
+	"mqttc": mqttcEntry, "mqttc/client": client, "mqttc/decoder": decoder, "mqttc/outbox": outbox,
+	"mqttc/packet": packet, "mqttc/tls": tls, "mqttc/topic": topic, "mqttc/types": types,
+	"mqttc/utf8": utf8, "mqttc/writer": writer,
+};
+const rom: RomReport = romify({ ...namespaces, "fixture/mutable": fixture });
+
+type Client = NonNullable<ReturnType<typeof mqtt.create>>;
+const clients = new Map<string, Client>();
+
+function encode(value: unknown): unknown {
+	if (value instanceof ArrayBuffer) return { bytes: value.byteLength, text: String.fromArrayBuffer(value) };
+	return value;
+}
+
+/** What romify froze and refused. */
+export function report(): RomReport & { mqttc: string[] } {
+	return { ...rom, mqttc: Object.keys(namespaces) };
+}
+
+/** Exported bindings of the mqttc modules that changed since they were "preloaded". */
+export function changed(): string[] {
+	return changedBindings(namespaces);
+}
+
+/** Self-test of the emulation: writes and JSON.stringify on preloaded state must throw. */
+export function probe(): Record<string, string> {
+	const attempt = (body: () => unknown): string => {
+		try {
+			body();
+			return "no error";
+		}
+		catch (e) {
+			return `${(e as Error).name}: ${(e as Error).message}`;
+		}
+	};
+	return {
+		defaultsFrozen: String(isPreloaded(client.DEFAULTS) && Object.isFrozen(client.DEFAULTS)),
+		writeDefaults: attempt(() => { (client.DEFAULTS as { rxSize: number }).rxSize = 1; }),
+		writeExport: attempt(() => { (mqtt as unknown as { STATE_READY: number }).STATE_READY = 9; }),
+		addToPrototype: attempt(() => { (client.MqttClient.prototype as unknown as Record<string, unknown>).extra = 1; }),
+		writeStatic: attempt(() => { (client.MqttClient as unknown as Record<string, unknown>).create = null; }),
+		stringifyPreloaded: attempt(() => JSON.stringify({ names: packet.PACKET_NAMES })),
+		stringifyRuntime: attempt(() => JSON.stringify({ fresh: [1, 2] })),
+		fixtureCounter: attempt(() => fixture.next()),
+		fixtureStaticSet: attempt(() => fixture.Registry.instances.add(new fixture.Registry())),
+	};
+}
+
+export function create(name: string, host: string, port: number, ssl?: unknown, opts?: unknown): boolean {
+	const c = mqtt.create(null, host, port, ssl ?? undefined, opts ?? undefined);
+	if (!c) return false;
+	clients.set(name, c);
+	c.on((self, event, data, payload, metas) => {
+		trace(`EVT ${name} ${JSON.stringify({ event, data: encode(data), payload: encode(payload), metas, same: self === c })}\n`);
+	});
+	return true;
+}
+
+export function call(name: string, method: string, ...args: unknown[]): unknown {
+	const c = clients.get(name) as unknown as Record<string, (...a: unknown[]) => unknown> | undefined;
+	if (!c) throw new Error(`no client ${name}`);
+	return c[method](...args);
+}
+
+export default function main(): void {
+	trace(`preload: ${rom.modules.length} modules, ${rom.frozen} objects frozen, ${rom.violations.length} violations\n`);
+}
