@@ -7,7 +7,7 @@
 //    scenarios run against a real mosquitto and must not write to that state.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startApp, readManifest } from "../hosts/xs/host.mjs";
@@ -23,6 +23,13 @@ function preloadedModules() {
 	const matches = (name) => manifest.preload.some((p) => (p.endsWith("/*") ? name.startsWith(p.slice(0, -1)) : name === p));
 	return [...manifest.modules].filter(([name]) => matches(name)).map(([name, entry]) => ({ name, file: entry.file }));
 }
+
+test("manifest: every mqttc module is preloaded by its own name (mcconfig expands preload wildcards over .js only, not .ts)", () => {
+	const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8"));
+	const files = readdirSync(join(ROOT, "modules/mqttc")).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
+	const expected = ["mqttc", ...files.map((f) => `mqttc/${f.slice(0, -3)}`)].sort();
+	assert.deepEqual([...manifest.preload].sort(), expected);
+});
 
 // ---- static check -------------------------------------------------------------------
 
