@@ -29,10 +29,13 @@ process.stderr.write(`uart listening on 127.0.0.1:${port}\n`);
 
 let uart = null;
 let app = null;
+let early = []; // what was typed before the app connected (piped input), sent on connect
 server.on("connection", (socket) => {
 	if (uart) uart.destroy();
 	uart = socket;
 	process.stderr.write("[app connected; type AT commands, Ctrl-C quits]\n");
+	for (const d of early) socket.write(d);
+	early = [];
 	socket.on("data", (d) => process.stdout.write(d));
 	socket.on("close", () => {
 		if (uart === socket) uart = null;
@@ -44,7 +47,8 @@ if (process.stdin.isTTY) process.stdin.setRawMode(true);
 process.stdin.on("data", (d) => {
 	if (d.includes(0x03)) return quit();
 	if (!process.stdin.isTTY) d = Buffer.from(d.toString("latin1").replace(/\r?\n/g, "\r"), "latin1");
-	uart?.write(d);
+	if (uart) uart.write(d);
+	else if (early.length < 256) early.push(d);
 });
 process.stdin.on("end", () => setTimeout(quit, 1000));
 
