@@ -260,3 +260,34 @@ test("dialect B: a refused CONNECT (bad password) gives +MQTTCONNECT:9", {skip, 
 	}, {broker: {lines: ["allow_anonymous false", `password_file ${pwfile}`]}});
 	fs.rmSync(dir, {recursive: true, force: true});
 });
+
+test("dialect B: AT+MQTTTLS with the CA certificate against a TLS mosquitto; the wrong CA fails", {skip, timeout: 60000}, async () => {
+	const {makePki} = await import("../helpers/certs.mjs");
+	const fs = await import("node:fs");
+	const pki = makePki(); // RSA 2048, as Moddable's TLS wants; the CA's PEM fits the 1536-byte limit
+	fs.chmodSync(pki.dir, 0o755); // mosquitto started as root reads its files as user "mosquitto"
+	for (const f of fs.readdirSync(pki.dir)) fs.chmodSync(`${pki.dir}/${f}`, 0o644);
+	// one AT line per PEM: line breaks written as literal \n, or left out altogether
+	const escaped = (pem) => pem.trim().replace(/\r?\n/g, "\\n");
+	const flat = (pem) => pem.replace(/\r?\n/g, "");
+	assert.ok(pki.ca.pem.length <= 1536, `CA PEM is ${pki.ca.pem.length} bytes`);
+	try {
+		await withSession(async (m, broker) => {
+			await m.cmd(`AT+MQTTTLS=1,0,"${escaped(pki.otherCa.pem)}",${pki.otherCa.pem.length}`, OK);
+			await m.cmd("AT+MQTTTLS?", line("+MQTTTLS:1"));
+			await m.expect(OK);
+			await m.cmd(`AT+MQTTCONFIG=127.0.0.1,${broker.port},tls1,1,60`, OK);
+			await m.cmd("AT+MQTTCONNECT", line("+MQTTCONNECT:5"), 10000);
+			await m.expect(ERROR);
+			await m.cmd(`AT+MQTTTLS=1,0,"${flat(pki.ca.pem)}",${pki.ca.pem.length}`, OK);
+			await m.cmd("AT+MQTTCONNECT", line("+MQTTCONNECT:0"), 10000);
+			await m.expect(OK);
+			await m.cmd('AT+MQTTSUB="tls/t",0', OK);
+			await m.cmd('AT+MQTTPUB="tls/t",0,0,"over TLS"', OK);
+			await m.expect(line('+MQTTSUBRECV:"tls/t",8,over TLS'));
+			await m.cmd("AT+MQTTDISCONNECT", OK);
+		}, {broker: {lines: [`cafile ${pki.ca.path}`, `certfile ${pki.server.cert.path}`, `keyfile ${pki.server.key.path}`, "tls_version tlsv1.2"]}});
+	} finally {
+		pki.cleanup();
+	}
+});
