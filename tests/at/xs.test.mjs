@@ -157,6 +157,12 @@ test("malformed commands get ERROR and the engine keeps answering", {skip, timeo
 			assert.match(tail, /ERROR\r\n$/, l.slice(0, 60));
 			await m.cmd("AT", OK);
 		}
+		// bytes that are not UTF-8, a lone Ctrl-Z and Esc outside data mode
+		m.send(Buffer.from([0x41, 0x54, 0x2b, 0xff, 0xfe, 0xc3, 0x0d, 0x0a]));
+		await m.expect(ERROR);
+		m.send(Buffer.from([0x1a, 0x1b, 0x0d, 0x0a]));
+		await m.expect(ERROR);
+		await m.cmd("AT", OK);
 		// still working end to end
 		await m.cmd('AT+ECMTPUB=0,0,0,0,"test","still here"');
 		await m.expect(line("+ECMTPUB: 0,0,0"));
