@@ -28,6 +28,7 @@ const KNOWN_SDK_INCLUDES = [
 	"network/sntp/manifest.json",
 	"network/wifi/manifest.json",
 	"files/resource/manifest.json",
+	"base/modules/manifest.json",
 ];
 
 /** Modules the host itself provides (hosts/xs/guest). */
@@ -361,6 +362,8 @@ export async function stageApp(manifest, options = {}) {
 		throw new Error(`${manifest.file}: no "main" module (add "modules": {"*": ["./main"]})`);
 	const config = applyConfigOverrides(structuredClone(manifest.config), options.config ?? {});
 	sources.set("mc/config", { file: "(generated mc/config)", text: `const config = ${deepFreezeSource(config)};\nexport default config;\n` });
+	if (!sources.has("modules"))
+		sources.set("modules", { file: "(generated modules)", text: modulesSource(manifest, [...sources.keys()]) });
 
 	const dir = fs.mkdtempSync(path.join(options.tmpDir ?? os.tmpdir(), "mqttc-xs-"));
 	try {
@@ -388,6 +391,26 @@ export async function stageApp(manifest, options = {}) {
 		throw e;
 	}
 	return { dir, modules: [...sources.keys()], config, sources: new Map([...sources].map(([name, entry]) => [name, entry.file])) };
+}
+
+/**
+ * The Moddable `modules` module (Modules.has / Modules.importNow) over the staged modules.
+ * XS has no synchronous import, so the generated module imports every module it can hand
+ * out; importNow returns a module's default export, as on the device. `securesocket` is
+ * there only when the app included the SDK's crypt/tls.json, as in a real build.
+ * @param {Manifest} manifest @param {string[]} names
+ */
+function modulesSource(manifest, names) {
+	const tls = manifest.sdkIncludes.some((include) => /crypt\/tls\.json$/.test(include));
+	const importable = names.filter((name) => name !== "main" && name !== "mc/config" && !name.startsWith("xs-host/")
+		&& (name !== "securesocket" || tls));
+	const lines = importable.map((name, i) => `import * as m${i} from ${JSON.stringify(name)};`);
+	lines.push(`const table = Object.freeze({${importable.map((name, i) => `${JSON.stringify(name)}: m${i}`).join(", ")}});`);
+	lines.push(`export default class Modules {`);
+	lines.push(`\tstatic has(name) { return Object.hasOwn(table, name); }`);
+	lines.push(`\tstatic importNow(name) { if (!Object.hasOwn(table, name)) throw new Error(\`module "\${name}" not found\`); return table[name].default; }`);
+	lines.push(`}`);
+	return lines.join("\n") + "\n";
 }
 
 /** @param {unknown} value @returns {string} */

@@ -1,7 +1,7 @@
 // A real mosquitto for tests: started on 127.0.0.1 with a free port and a config of the
 // test's choosing, stopped (or killed and restarted) on request. Never any other address.
 import { spawn, execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
@@ -42,6 +42,9 @@ async function listening(port, ms = 5000) {
 export async function startBroker({ lines = [], port, listener = true } = {}) {
 	port ??= await freePort();
 	const dir = mkdtempSync(join(tmpdir(), "mqttc-broker-"));
+	// As root, mosquitto drops to its own user: it must be able to read the config's files
+	// and write its log and database here.
+	chmodSync(dir, 0o777);
 	const conf = join(dir, "mosquitto.conf");
 	const config = [
 		...(listener ? [`listener ${port} 127.0.0.1`] : []),
@@ -53,6 +56,7 @@ export async function startBroker({ lines = [], port, listener = true } = {}) {
 	].join("\n") + "\n";
 	writeFileSync(conf, config);
 	let child;
+	const running = () => child && child.exitCode === null && child.signalCode === null;
 	const launch = async () => {
 		child = spawn(MOSQUITTO, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
 		let stderr = "";
@@ -69,9 +73,16 @@ export async function startBroker({ lines = [], port, listener = true } = {}) {
 		dir,
 		/** SIGKILL: the broker vanishes without closing anything gracefully. */
 		async kill() {
-			if (!child || child.exitCode !== null) return;
+			if (!running()) return;
 			const exited = new Promise((resolve) => child.once("exit", resolve));
 			child.kill("SIGKILL");
+			await exited;
+		},
+		/** SIGTERM: the broker closes and, with persistence on, writes its database. */
+		async stopGracefully() {
+			if (!running()) return;
+			const exited = new Promise((resolve) => child.once("exit", resolve));
+			child.kill("SIGTERM");
 			await exited;
 		},
 		async restart() {
