@@ -1,0 +1,171 @@
+/*
+ * Codec conformance app: the test (Node) sends packet descriptions in mqtt-packet's shape
+ * and raw packets from mqtt-packet's generate(); this app encodes and decodes them with
+ * mqttc's codec on XS and answers with compact summaries (length, checksum, hex).
+ */
+import {
+	CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE,
+	UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, encodeConnect, encodeConnack, encodePublish, encodeAck,
+	encodeSubscribe, encodeSuback, encodeUnsubscribe, encodeEmpty,
+} from "mqttc/packet";
+import { Decoder, type Packet, type PublishPacket } from "mqttc/decoder";
+import { toUtf8 } from "mqttc/utf8";
+
+type Bytes = { hex?: string; len?: number };
+type Spec = Record<string, any>;
+
+const ACKS: Record<string, number> = { puback: PUBACK, pubrec: PUBREC, pubrel: PUBREL, pubcomp: PUBCOMP, unsuback: UNSUBACK };
+const EMPTY: Record<string, number> = { pingreq: PINGREQ, pingresp: PINGRESP, disconnect: DISCONNECT };
+const NAMES: Record<number, string> = {
+	[CONNECT]: "connect", [CONNACK]: "connack", [PUBLISH]: "publish", [PUBACK]: "puback", [PUBREC]: "pubrec",
+	[PUBREL]: "pubrel", [PUBCOMP]: "pubcomp", [SUBSCRIBE]: "subscribe", [SUBACK]: "suback",
+	[UNSUBSCRIBE]: "unsubscribe", [UNSUBACK]: "unsuback", [PINGREQ]: "pingreq", [PINGRESP]: "pingresp",
+	[DISCONNECT]: "disconnect",
+};
+
+function hexToBytes(hex: string): Uint8Array {
+	const out = new Uint8Array(hex.length >> 1);
+	for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+	return out;
+}
+
+/** The deterministic payload pattern shared with the test. */
+function pattern(length: number): Uint8Array {
+	const out = new Uint8Array(length);
+	for (let i = 0; i < length; i++) out[i] = (i * 31 + 7) & 0xFF;
+	return out;
+}
+
+function bytes(value: Bytes | Uint8Array | string | undefined): Uint8Array {
+	if (value === undefined) return new Uint8Array(0);
+	if (typeof value === "string") return toUtf8(value);
+	if (value instanceof Uint8Array) return value;
+	return value.hex !== undefined ? hexToBytes(value.hex) : pattern(value.len ?? 0);
+}
+
+function hex(data: Uint8Array): string {
+	let s = "";
+	for (let i = 0; i < data.length; i++) s += (data[i] < 16 ? "0" : "") + data[i].toString(16);
+	return s;
+}
+
+/** FNV-1a, 32 bits. */
+function checksum(data: Uint8Array, seed = 0x811C9DC5): number {
+	let h = seed;
+	for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i], 0x01000193) >>> 0;
+	return h;
+}
+
+function summary(data: Uint8Array) {
+	return { length: data.length, sum: checksum(data), hex: data.length <= 4096 ? hex(data) : undefined };
+}
+
+export function encode(spec: Spec) {
+	let out: Uint8Array;
+	const cmd = spec.cmd as string;
+	if (cmd === "connect") {
+		out = encodeConnect({
+			clientId: bytes(spec.clientId), cleanSession: spec.clean, keepalive: spec.keepalive,
+			username: spec.username !== undefined ? bytes(spec.username) : undefined,
+			password: spec.password !== undefined ? bytes(spec.password) : undefined,
+			will: spec.will ? { topic: bytes(spec.will.topic), payload: bytes(spec.will.payload), qos: spec.will.qos, retain: spec.will.retain } : undefined,
+		});
+	}
+	else if (cmd === "connack") out = encodeConnack(spec.sessionPresent, spec.returnCode);
+	else if (cmd === "publish") out = encodePublish(bytes(spec.topic), bytes(spec.payload), spec.qos, spec.retain, spec.dup, spec.messageId ?? 0);
+	else if (cmd in ACKS) out = encodeAck(ACKS[cmd], spec.messageId);
+	else if (cmd === "subscribe") out = encodeSubscribe(spec.messageId, spec.subscriptions.map((s: Spec) => bytes(s.topic)), spec.subscriptions.map((s: Spec) => s.qos));
+	else if (cmd === "suback") out = encodeSuback(spec.messageId, spec.granted);
+	else if (cmd === "unsubscribe") out = encodeUnsubscribe(spec.messageId, spec.unsubscriptions.map((t: string) => bytes(t)));
+	else out = encodeEmpty(EMPTY[cmd]);
+	return summary(out);
+}
+
+function describe(packet: Packet, payload?: Uint8Array): Spec {
+	const result: Spec = { cmd: NAMES[packet.type] };
+	switch (packet.type) {
+	case CONNECT:
+		Object.assign(result, {
+			protocolId: packet.protocolName, protocolVersion: packet.protocolLevel, clean: packet.cleanSession,
+			keepalive: packet.keepalive, clientId: packet.clientId, username: packet.username,
+			password: packet.password ? summary(packet.password) : undefined,
+			will: packet.will ? { topic: packet.will.topic, payload: summary(packet.will.payload), qos: packet.will.qos, retain: packet.will.retain } : undefined,
+		});
+		break;
+	case CONNACK:
+		Object.assign(result, { sessionPresent: packet.sessionPresent, returnCode: packet.code });
+		break;
+	case PUBLISH:
+		Object.assign(result, { topic: packet.topic, qos: packet.qos, retain: packet.retain, dup: packet.dup, messageId: packet.qos ? packet.id : undefined, payload: summary(payload ?? packet.payload!) });
+		break;
+	case SUBSCRIBE:
+		Object.assign(result, { messageId: packet.id, subscriptions: packet.topics.map((topic, i) => ({ topic, qos: packet.qos[i] })) });
+		break;
+	case SUBACK:
+		Object.assign(result, { messageId: packet.id, granted: packet.codes });
+		break;
+	case UNSUBSCRIBE:
+		Object.assign(result, { messageId: packet.id, unsubscriptions: packet.topics });
+		break;
+	case PINGREQ:
+	case PINGRESP:
+	case DISCONNECT:
+		break;
+	default:
+		result.messageId = packet.id;
+	}
+	return result;
+}
+
+/**
+ * Decodes a stream of packets (bytes from mqtt-packet) fed in pieces: `split` is
+ * "whole", "bytes" (one byte at a time) or a list of piece sizes repeated cyclically.
+ * Large PUBLISH payloads delivered in parts are reassembled for the summary.
+ */
+export function decode(stream: Uint8Array, split: "whole" | "bytes" | number[], rxSize: number) {
+	return decodeBytes(stream, split, rxSize);
+}
+
+/** Same, for a single large PUBLISH whose payload the app builds from the shared pattern,
+ * behind the header mqtt-packet generated (so megabytes need not cross the bridge). */
+export function decodeLarge(header: Uint8Array, payloadLength: number, split: number[], rxSize: number) {
+	const stream = new Uint8Array(header.length + payloadLength);
+	stream.set(header, 0);
+	stream.set(pattern(payloadLength), header.length);
+	return decodeBytes(stream, split, rxSize);
+}
+
+function decodeBytes(stream: Uint8Array, split: "whole" | "bytes" | number[], rxSize: number) {
+	const packets: Spec[] = [];
+	let fault: string | undefined;
+	let parts: Uint8Array[] = [];
+	let partCount = 0;
+	const decoder = new Decoder(rxSize, {
+		packet: (packet) => { packets.push(describe(packet)); },
+		part: (packet: PublishPacket, chunk, offset) => {
+			if (offset !== parts.reduce((n, p) => n + p.length, 0)) fault = `part offset ${offset} out of order`;
+			parts.push(chunk.slice());
+			partCount++;
+			if (offset + chunk.length === packet.total) {
+				const whole = new Uint8Array(packet.total);
+				let at = 0;
+				for (const p of parts) { whole.set(p, at); at += p.length; }
+				parts = [];
+				const described = describe(packet, whole);
+				described.parts = partCount;
+				partCount = 0;
+				packets.push(described);
+			}
+		},
+		fault: (reason) => { fault = reason; },
+	});
+	let at = 0;
+	let k = 0;
+	while (at < stream.length && fault === undefined) {
+		const size = split === "whole" ? stream.length : split === "bytes" ? 1 : Math.max(1, split[k++ % split.length]);
+		const ok = decoder.feed(stream.subarray(at, Math.min(stream.length, at + size)));
+		at += size;
+		if (!ok) break;
+	}
+	return { packets, fault, busy: decoder.busy };
+}
