@@ -77,6 +77,7 @@ export class MqttClient {
 	private port: number;
 	private tls: TlsSettings | undefined;
 	private authority = 0;                 // which CA of a bundle this connection trusts
+	private authoritiesTried = 0;          // CAs of the bundle that failed in this attempt
 	private connTimeout: number;
 	private binary: boolean;
 	private chunked: boolean;
@@ -205,9 +206,9 @@ export class MqttClient {
 		this.keepaliveSeconds = value;
 	}
 
-	on(callback: unknown): void {
+	on(callback: EventCallback): void {
 		if (this.closed) return;
-		if (typeof callback === "function") this.handler = callback as EventCallback;
+		if (typeof callback === "function") this.handler = callback;
 	}
 
 	will(topic: unknown, payload: unknown = "", qos: unknown = 0, retain: unknown = 0): boolean {
@@ -384,6 +385,8 @@ export class MqttClient {
 			else socket = new Socket(dictionary as { host: string; port: number }) as unknown as Transport;
 		}
 		catch (e) {
+			// SecureSocket throws at construction for e.g. an expired CA: try the bundle's next one.
+			if (this.tls && this.nextAuthority()) return this.open();
 			// DNS or certificate errors thrown at construction take the same path as a refused connection.
 			const reason = `cannot open connection: ${(e as Error).message}`;
 			this.clearTimer("connTimer");
@@ -428,8 +431,19 @@ export class MqttClient {
 			break;
 		default: // -2
 			if (this.status === STATE_SCONNECT) {
-				if (this.tls) this.authority++;    // next time, trust the next CA of a bundle
-				this.lost("connect", "connect", this.tls ? "TLS connection failed (refused, handshake or certificate)" : "connection failed");
+				const detail = failureDetail(this.socket);
+				if (this.tls && this.nextAuthority()) {
+					// Moddable trusts one CA per connection: try the bundle's next one at once.
+					this.trace(`TLS connection failed${detail}; trying CA ${this.authority + 1} of ${this.tls.authorities.length}`);
+					const socket = this.socket;
+					this.socket = undefined;
+					this.writer = undefined;
+					try { socket?.close(); } catch { /* already gone */ }
+					this.clearTimer("connTimer");
+					this.open();
+					break;
+				}
+				this.lost("connect", "connect", (this.tls ? "TLS connection failed (refused, handshake or certificate)" : "connection failed") + detail);
 			}
 			else this.lost("network", "other", "socket error");
 			break;
@@ -443,6 +457,7 @@ export class MqttClient {
 	 */
 	private lost(reason: string, kind?: ErrorKind, detail?: string | number): void {
 		if (this.status === STATE_DISCONNECT && !this.socket) return;   // nothing open
+		this.authoritiesTried = 0;
 		this.clearTimer("connTimer");
 		this.clearTimer("tickTimer");
 		this.clearTimer("lingerTimer");
@@ -709,6 +724,14 @@ export class MqttClient {
 		}
 	}
 
+	/** Moves to the next CA of a bundle; false once every one failed in this attempt. */
+	private nextAuthority(): boolean {
+		const count = this.tls?.authorities.length ?? 0;
+		if (count < 2) return false;
+		this.authority = (this.authority + 1) % count;
+		return ++this.authoritiesTried < count;
+	}
+
 	/** The next packet id (1..65535) not used by a message or request awaiting its ack. */
 	private allocateId(): number {
 		for (let tries = 0; tries < 65535; tries++) {
@@ -765,6 +788,19 @@ export class MqttClient {
 	private trace(text: string): void {
 		if (this.debugging) trace(`mqttc: ${text}\n`);
 	}
+}
+
+/**
+ * Why a connection failed, when the host can tell: the desktop XS host exposes the TLS or
+ * TCP error as `socket.lastError`; a device reports only -2, and this returns "".
+ */
+function failureDetail(socket: unknown): string {
+	const error = (socket as { lastError?: { code?: string; message?: string } } | undefined)?.lastError;
+	if (!error?.message) return "";
+	const code = error.code ?? "";
+	const kind = /^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND)$/.test(code) ? "connection refused"
+		: /CERT|UNABLE_TO|SELF_SIGNED|ALTNAME/.test(code) ? "certificate rejected" : "handshake failed";
+	return `: ${kind} (${code} ${error.message})`;
 }
 
 /** 0, 1 or 2 from a number (LuatOS passes integers), or -1. */
