@@ -91,14 +91,18 @@ export class Decoder {
 	private left = 0;         // bytes of the current packet not yet consumed
 	private offset = 0;       // payload offset of the next part (oversize PUBLISH)
 	private stream: PublishPacket | undefined;
+	/** Bumped by reset(): a feed in progress stops when its sink resets the decoder. */
+	private epoch = 0;
 
 	constructor(rxSize: number, sink: DecoderSink) {
 		this.buffer = new Uint8Array(rxSize);
 		this.sink = sink;
 	}
 
-	/** Forgets any partial packet: for a new connection. */
+	/** Forgets any partial packet: for a new connection. Called from a sink callback, it
+	 * also ends the feed in progress (the rest of that chunk belongs to a dead connection). */
 	reset(): void {
+		this.epoch++;
 		this.state = HEADER;
 		this.filled = 0;
 		this.stream = undefined;
@@ -109,7 +113,8 @@ export class Decoder {
 		return this.state !== HEADER;
 	}
 
-	/** Feeds bytes from the network. Returns false, having stopped, after a fault. */
+	/** Feeds bytes from the network. Returns false, having stopped, after a fault or when
+	 * the sink reset the decoder. */
 	feed(bytes: Uint8Array): boolean {
 		const end = bytes.length;
 		let i = 0;
@@ -265,8 +270,9 @@ export class Decoder {
 			this.state = HEADER;
 			this.stream = undefined;
 		}
+		const epoch = this.epoch;
 		this.sink.part(stream, chunk, offset);
-		return this.state !== FAILED;
+		return this.state !== FAILED && this.epoch === epoch;
 	}
 
 	private fail(reason: string): false {
@@ -280,8 +286,9 @@ export class Decoder {
 		const packet = this.decodeBody();
 		if (typeof packet === "string") return this.fail(packet);
 		this.state = HEADER;
+		const epoch = this.epoch;
 		this.sink.packet(packet);
-		return this.state !== FAILED;
+		return this.state !== FAILED && this.epoch === epoch;
 	}
 
 	/** Returns the packet, or a reason why it is malformed. */
