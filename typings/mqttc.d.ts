@@ -9,7 +9,7 @@
  * How an app uses them: mqttc's manifest.json adds this file to the `types` of the
  * tsconfig that mcconfig generates, so an app that includes mqttc's manifest gets them with
  * no step of its own. An editor that does not run mcconfig needs them in the app's own
- * tsconfig.json ("types" or "files"); see docs/moddable.md.
+ * tsconfig.json ("types" or "files"); see README.md, "mqttc in a Moddable app".
  */
 
 declare module "mqttc" {

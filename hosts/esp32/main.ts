@@ -7,7 +7,7 @@
  *
  *   mcconfig -d -m -p esp32 ssid="my net" password="secret" host=192.168.1.10
  *
- * See docs/moddable.md for what the serial log shows.
+ * See README.md ("An ESP32 devkit") for what the serial log shows.
  */
 import mqtt from "mqttc";
 import Timer from "timer";

@@ -6,7 +6,7 @@
 //   ca          "mqttc test CA", self-signed, signs the server and client certificates
 //   other       "unrelated CA", self-signed, signs nothing we use
 //   server      127.0.0.1 with SAN IP:127.0.0.1 and DNS:localhost, signed by ca
-//               (serverChain = server + ca: what the broker presents, see docs/tls.md)
+//               (serverChain = server + ca: what the broker presents, see README.md, MQTTS)
 //   expired     same name and key as server, valid 2020-01-01 .. 2021-01-01 only
 //   selfSigned  a self-signed server certificate (SAN IP:127.0.0.1), for verify: 0
 //   client      "mqttc-device" signed by ca, key as PKCS#8, PKCS#1, DER, encrypted, and

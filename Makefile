@@ -1,0 +1,39 @@
+# mqttc — see README.md. `make demo` and `make test` install what they need.
+NODE ?= node
+HELLO := hosts/examples/hello
+ESP32_APP := hosts/esp32
+
+.PHONY: all install build test demo sim esp32 check-moddable clean
+
+all: build
+
+install:
+	@scripts/install-deps.sh
+
+build: install
+	npx tsc -p tsconfig.json
+
+test: build
+	$(NODE) --test --test-concurrency=1 tests/
+
+demo: install
+	$(NODE) hosts/demo/run-demo.mjs
+
+check-moddable:
+	@if [ -z "$$MODDABLE" ] || ! command -v mcconfig >/dev/null 2>&1; then \
+		echo "make sim/esp32 need the Moddable SDK: install it by its Getting Started guide,"; \
+		echo "set MODDABLE to its directory and put \$$MODDABLE/build/bin/<platform>/release on PATH."; \
+		echo "Without it, run the same app on the real XS engine here: make demo"; \
+		exit 2; \
+	fi
+
+# The example app in the Moddable simulator (Linux: -p lin; macOS/Windows: no -p).
+sim: check-moddable
+	cd $(HELLO) && mcconfig -d -m -p $${PLATFORM:-lin} host=$${MQTT_HOST:-127.0.0.1} port=$${MQTT_PORT:-1883}
+
+# The device app on an ESP32 devkit: make esp32 SSID=... PASSWORD=... MQTT_HOST=<your broker>
+esp32: check-moddable
+	cd $(ESP32_APP) && mcconfig -d -m -p esp32 ssid="$(SSID)" password="$(PASSWORD)" host="$(MQTT_HOST)"
+
+clean:
+	rm -rf build
