@@ -5,22 +5,31 @@ import path from "node:path";
 import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { startApp } from "../../hosts/xs/host.mjs";
-import { makePki } from "../helpers/certs.mjs";
+import { readFileSync } from "node:fs";
+import { makeCerts } from "../lib/certs.mjs";
 import { recordingServer, until } from "../helpers/net.mjs";
 
 const PROBE = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures/probe");
 
-/** @type {ReturnType<typeof makePki>} */
+/** @type {ReturnType<typeof makeCerts>} */
+let certs;
+/** The PKI in the shape these tests use: PEM and DER of each certificate and key. */
 let pki;
 /** @type {any} */
 let app;
 before(async () => {
-	pki = makePki();
+	certs = makeCerts();
+	pki = {
+		ca: certs.ca,
+		otherCa: certs.other,
+		server: { cert: certs.server, key: { pem: readFileSync(certs.server.key, "utf8") } },
+		client: { cert: certs.client, key: { der: certs.client.keyDer } },
+	};
 	app = await startApp(PROBE, { stdout: false });
 });
 after(async () => {
 	await app?.stop();
-	pki?.cleanup();
+	certs?.cleanup();
 });
 
 /** @param {tls.TlsOptions} [extra] @param {(s: import("node:net").Socket) => void} [onConnection] */
@@ -93,7 +102,7 @@ test("client certificate and key (DER) for mutual TLS, ALPN, TLS 1.3", async () 
 			applicationLayerProtocolNegotiation: "mqtt", protocolVersion: 0x304,
 		});
 		const data = await waitEvent(e => e.message === 2, "data over mutual TLS");
-		assert.equal(data.reads[0][1], "client=test-client");
+		assert.equal(data.reads[0][1], "client=mqttc-device");
 		const conn = await server.connection();
 		assert.equal(/** @type {tls.TLSSocket} */ (conn.socket).alpnProtocol, "mqtt");
 		assert.equal(/** @type {tls.TLSSocket} */ (conn.socket).getProtocol(), "TLSv1.3");

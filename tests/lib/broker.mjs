@@ -5,20 +5,11 @@ import { mkdtempSync, writeFileSync, rmSync, readFileSync, chmodSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
+import { freePort } from "../helpers/net.mjs";
 
 export const MOSQUITTO = process.env.MOSQUITTO ?? "/usr/sbin/mosquitto";
 
-/** A TCP port on 127.0.0.1 that nobody listens on right now. */
-export function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.on("error", reject);
-		server.listen(0, "127.0.0.1", () => {
-			const { port } = server.address();
-			server.close(() => resolve(port));
-		});
-	});
-}
+export { freePort };
 
 /** Waits until something accepts TCP connections on 127.0.0.1:port. */
 async function listening(port, ms = 5000) {
