@@ -18,8 +18,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const APP = join(ROOT, "tests/apps/preload");
 
 /** The modules mqttc's manifest.json preloads: [{name, file}]. */
-function preloadedModules() {
-	const manifest = readManifest(ROOT, { env: {} });
+function preloadedModules(manifestFile = ROOT) {
+	const manifest = readManifest(manifestFile, { env: {} });
 	const matches = (name) => manifest.preload.some((p) => (p.endsWith("/*") ? name.startsWith(p.slice(0, -1)) : name === p));
 	return [...manifest.modules].filter(([name]) => matches(name)).map(([name, entry]) => ({ name, file: entry.file }));
 }
@@ -37,6 +37,13 @@ test("static check: every module mqttc preloads is free of module-level mutable 
 	const modules = preloadedModules();
 	assert.ok(modules.some((m) => m.name === "mqttc") && modules.some((m) => m.name === "mqttc/client") && modules.length >= 8,
 		`preloaded: ${modules.map((m) => m.name)}`);
+	const findings = modules.flatMap(({ name, file }) => checkTypeScript(readFileSync(file, "utf8"), name));
+	assert.deepEqual(findings, []);
+});
+
+test("static check: the AT engine's modules (manifest_at.json) are free of module-level mutable state too", () => {
+	const modules = preloadedModules(join(ROOT, "manifest_at.json")).filter((m) => m.name.startsWith("mqttc-at"));
+	assert.ok(modules.length >= 5, `preloaded: ${modules.map((m) => m.name)}`);
 	const findings = modules.flatMap(({ name, file }) => checkTypeScript(readFileSync(file, "utf8"), name));
 	assert.deepEqual(findings, []);
 });
