@@ -97,3 +97,17 @@ test("mqttc's manifest hands the typings to every app's tsconfig", () => {
 	const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8"));
 	assert.deepEqual(manifest.typescript?.tsconfig?.compilerOptions?.types, ["./typings/mqttc"]);
 });
+
+test("the AT engine's typings (typings/mqttc-at.d.ts): an app type-checks, misuses do not, and manifest_at.json hands them over", () => {
+	const config = join(DIR, "tsconfig.json");
+	const good = check(config, [join(DIR, "at-app.ts")]).diagnostics;
+	assert.equal(good.length, 0, format(good));
+	const file = join(DIR, "at-misuse.ts");
+	const lines = readFileSync(file, "utf8").split("\n");
+	const marked = new Set(lines.flatMap((line, i) => (/\/\/ misuse:/.test(line) ? [i + 1] : [])));
+	const failing = new Set(check(config, [file]).diagnostics.map((d) => d.file.getLineAndCharacterOfPosition(d.start).line + 1));
+	assert.deepEqual([...marked].filter((l) => !failing.has(l)), [], "every misuse fails");
+	assert.deepEqual([...failing].filter((l) => !marked.has(l)), [], "nothing else fails");
+	const manifest = JSON.parse(readFileSync(join(ROOT, "manifest_at.json"), "utf8"));
+	assert.deepEqual(manifest.typescript?.tsconfig?.compilerOptions?.types, ["./typings/mqttc-at"]);
+});
