@@ -1,4 +1,3 @@
-/// <reference path="../../../node_modules/@moddable/typings/mc/config.d.ts" />
 /*
  * at-modem: a device running mqttc answers MQTT AT commands on a serial line.
  *
@@ -167,7 +166,14 @@ export default function main(): void {
 	});
 	const receive = (bytes: ArrayBuffer) => engine.input(bytes);
 	const port = Number(config.uart_port) || 0;
-	if (port > 0) holder.uart = new TcpUart(String(config.uart_host || "127.0.0.1"), port, receive);
-	else holder.uart = new SerialUart(config.serial ?? {}, receive);
+	try {
+		if (port > 0) holder.uart = new TcpUart(String(config.uart_host || "127.0.0.1"), port, receive);
+		else holder.uart = new SerialUart(config.serial ?? {}, receive);
+	}
+	catch (e) {
+		// Say why in the log rather than abort the VM with an anonymous exception.
+		trace(`at-modem: cannot open the serial line: ${(e as Error).message}\n`);
+		return;
+	}
 	trace(`at-modem: ready\n`);
 }
