@@ -3,7 +3,8 @@
  * kept as encoded PUBLISH packets in publish order. Its memory is bounded by a byte limit
  * (each message counts its packet length plus ENTRY_OVERHEAD), and how many of them may
  * await an acknowledgement at once is bounded by the inflight limit; the rest wait here,
- * in order. Lookups scan the list: it holds at most a few dozen entries on a device.
+ * in order. Entries are found by id through a map, and the next one to send through a
+ * cursor, so each operation costs the same with ten entries or ten thousand.
  */
 
 import { DUP_FLAG, encodeAck, PUBREL } from "mqttc/packet";
@@ -30,6 +31,9 @@ export class Outbox {
 	readonly limit: number;
 	readonly inflightLimit: number;
 	private entries: OutboxEntry[] = [];
+	private byId = new Map<number, OutboxEntry>();
+	/** Every entry before this index has been sent (none is QUEUED). */
+	private cursor = 0;
 	/** Bytes counted against the limit now. */
 	bytes = 0;
 	/** Entries in SENT or RELEASED state. */
@@ -50,29 +54,30 @@ export class Outbox {
 	}
 
 	add(id: number, qos: number, packet: Uint8Array): void {
-		this.entries.push({ id, qos, state: QUEUED, packet });
+		const entry = { id, qos, state: QUEUED, packet };
+		this.entries.push(entry);
+		this.byId.set(id, entry);
 		this.bytes += packet.length + ENTRY_OVERHEAD;
 	}
 
 	has(id: number): boolean {
-		return this.find(id) !== undefined;
+		return this.byId.has(id);
 	}
 
 	find(id: number): OutboxEntry | undefined {
-		const entries = this.entries;
-		for (let i = 0; i < entries.length; i++) if (entries[i].id === id) return entries[i];
-		return undefined;
+		return this.byId.get(id);
 	}
 
 	/** The next entry that may be sent now under the inflight limit, marked SENT. */
 	next(): OutboxEntry | undefined {
 		if (this.inflight >= this.inflightLimit) return undefined;
 		const entries = this.entries;
-		for (let i = 0; i < entries.length; i++) {
-			const entry = entries[i];
+		for (; this.cursor < entries.length; this.cursor++) {
+			const entry = entries[this.cursor];
 			if (entry.state === QUEUED) {
 				entry.state = SENT;
 				this.inflight++;
+				this.cursor++;
 				return entry;
 			}
 		}
@@ -89,9 +94,12 @@ export class Outbox {
 
 	/** Removes an acknowledged (or abandoned) entry. */
 	remove(entry: OutboxEntry): void {
+		if (this.byId.get(entry.id) !== entry) return;
+		// Acknowledgements come mostly in publish order: the entry is usually near the front.
 		const index = this.entries.indexOf(entry);
-		if (index < 0) return;
 		this.entries.splice(index, 1);
+		this.byId.delete(entry.id);
+		if (index < this.cursor) this.cursor--;
 		this.bytes -= entry.packet.length + ENTRY_OVERHEAD;
 		if (entry.state !== QUEUED) this.inflight--;
 	}
@@ -105,6 +113,7 @@ export class Outbox {
 	reconnected(resume: boolean): OutboxEntry[] {
 		const entries = this.entries;
 		const result: OutboxEntry[] = [];
+		this.cursor = 0;
 		for (let i = 0; i < entries.length; i++) {
 			const entry = entries[i];
 			if (entry.state === QUEUED) continue;
@@ -126,6 +135,8 @@ export class Outbox {
 	clear(): OutboxEntry[] {
 		const entries = this.entries;
 		this.entries = [];
+		this.byId.clear();
+		this.cursor = 0;
 		this.bytes = 0;
 		this.inflight = 0;
 		return entries;
