@@ -15,7 +15,7 @@
  */
 
 import type {AtClient, AtDialect, AtIo, AtSsl} from "mqttc-at/types";
-import {splitArgs, argInt, argText, KIND_EXEC, KIND_READ, KIND_SET, KIND_TEST, type Arg} from "mqttc-at/parser";
+import {splitArgs, argInt, argText, KIND_EXEC, KIND_READ, KIND_SET, KIND_TEST} from "mqttc-at/parser";
 
 const PH_CLOSED = 0;
 const PH_CONNECTING = 1;
@@ -101,7 +101,6 @@ export class MqttSet implements AtDialect {
 	private op = OP_NONE;
 	private opId = -1;
 	private opTopic = "";
-	private opQos = 0;
 	// AT+MQTTCONFIG
 	private configured = false;
 	private host = "";
@@ -237,11 +236,10 @@ export class MqttSet implements AtDialect {
 		return true;
 	}
 
-	private begin(op: number, id: number, topic = "", qos = 0): void {
+	private begin(op: number, id: number, topic = ""): void {
 		this.op = op;
 		this.opId = id;
 		this.opTopic = topic;
-		this.opQos = qos;
 		this.io.busy(true);
 	}
 
@@ -282,7 +280,7 @@ export class MqttSet implements AtDialect {
 		if (this.subs.length >= SUBS_MAX && this.findSub(topic) < 0) return this.fail(N, 4);
 		const id = this.client.subscribe(topic, qos);
 		if (typeof id !== "number") return this.fail(N, 6);
-		this.begin(OP_SUB, id, topic, qos);
+		this.begin(OP_SUB, id, topic);
 		return true;
 	}
 

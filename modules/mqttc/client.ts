@@ -23,7 +23,7 @@ import { Writer } from "mqttc/writer";
 import { fieldBytes, topicNameBytes, topicFilterBytes } from "mqttc/topic";
 import { toBytes, isUtf8, fromUtf8 } from "mqttc/utf8";
 import { tlsSettings, type TlsSettings } from "mqttc/tls";
-import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind } from "mqttc/types";
+import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas } from "mqttc/types";
 
 export const STATE_DISCONNECT = 0;
 export const STATE_SCONNECT = 1;
@@ -397,14 +397,14 @@ export class MqttClient {
 		}
 		this.socket = socket;
 		this.writer = new Writer(socket, (id) => this.emit("sent", id));
-		socket.callback = (message: number, value?: number) => {
+		socket.callback = (message: number) => {
 			if (this.socket !== socket) return;
-			this.guard(() => this.socketEvent(message, value ?? 0));
+			this.guard(() => this.socketEvent(message));
 		};
 		this.trace(`connecting to ${this.host}:${this.port}${this.tls ? " (TLS)" : ""}`);
 	}
 
-	private socketEvent(message: number, value: number): void {
+	private socketEvent(message: number): void {
 		switch (message) {
 		case 1: { // connected
 			this.status = STATE_MQTT;
@@ -553,7 +553,8 @@ export class MqttClient {
 			if (codes.length !== request.topics.length) return this.lost("protocol", "other", `SUBACK with ${codes.length} codes for ${request.topics.length} topics`);
 			for (let i = 0; i < codes.length; i++) if (codes[i] === 0x80) this.subscriptions.delete(request.topics[i]);
 			const granted = codes.every((code) => code !== 0x80);
-			return this.emit("suback", granted, codes[0], { message_id: packet.id, topics: request.topics, codes });
+			const metas: SubackMetas = { message_id: packet.id, topics: request.topics, codes };
+			return this.emit("suback", granted, codes[0], metas);
 		}
 		case PINGRESP:
 			this.pingTicks = -1;
@@ -641,14 +642,13 @@ export class MqttClient {
 	}
 
 	private receivedPublish(packet: PublishPacket): void {
-		const metas = { message_id: packet.id, qos: packet.qos, retain: packet.retain ? 1 : 0, dup: packet.dup ? 1 : 0 };
 		this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total}${packet.dup ? " dup" : ""}`);
 		if (this.duplicateQos2(packet)) return;
 		const payload = packet.payload!;
 		let data: string | ArrayBuffer;
 		if (!this.binary && isUtf8(payload, 0, payload.length, true)) data = fromUtf8(payload, 0, payload.length);
 		else data = payload.slice().buffer;    // binary wanted, or not text: bytes, never mangled
-		this.emit("recv", packet.topic, data, metas);
+		this.emit("recv", packet.topic, data, recvMetas(packet));
 		this.acknowledgePublish(packet);
 	}
 
@@ -667,7 +667,9 @@ export class MqttClient {
 		}
 		if (packet.id < 0) return;
 		if (this.chunked && packet.topic !== undefined) {
-			const metas = { message_id: packet.id, qos: packet.qos, retain: packet.retain ? 1 : 0, dup: packet.dup ? 1 : 0, offset, total: packet.total };
+			const metas = recvMetas(packet);
+			metas.offset = offset;
+			metas.total = packet.total;
 			this.emit("recv", packet.topic, this.binary ? chunk.slice().buffer : chunkText(chunk), metas);
 		}
 		if (offset + chunk.length === packet.total) this.acknowledgePublish(packet);
@@ -747,11 +749,11 @@ export class MqttClient {
 
 	// ---- Plumbing ------------------------------------------------------------------
 
-	private emit(event: string, data?: unknown, payload?: unknown, metas?: unknown): void {
+	private emit(event: MqttEvent, data?: unknown, payload?: unknown, metas?: unknown): void {
 		const handler = this.handler;
 		if (!handler) return;
 		try {
-			handler(this, event as never, data, payload, metas);
+			handler(this, event, data, payload, metas);
 		}
 		catch (e) {
 			// An app bug must not take the connection down with it, nor stay invisible.
@@ -814,6 +816,11 @@ function qosOf(value: unknown): number {
 /** LuatOS flags are 0/1 numbers or booleans. */
 function flagOf(value: unknown): boolean {
 	return value === true || value === 1;
+}
+
+/** The `recv` metadata of a PUBLISH, as LuatOS gives it (flags as 0/1). */
+function recvMetas(packet: PublishPacket): RecvMetas {
+	return { message_id: packet.id, qos: packet.qos as RecvMetas["qos"], retain: packet.retain ? 1 : 0, dup: packet.dup ? 1 : 0 };
 }
 
 /** A chunk of a large message as text when it is UTF-8, else as bytes. */
