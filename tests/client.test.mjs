@@ -241,3 +241,25 @@ test("after close() every method is a harmless no-op returning null/false", asyn
 	}
 	assert.equal(driver.seen("closed", "disconnect").length, 0, "close() is silent");
 });
+
+test("debug(true) traces the packets in and out and never the password", async () => {
+	const before = driver.app.output.length;
+	await driver.create("dbg", "127.0.0.1", broker.port);
+	await driver.call("dbg", "debug", true);
+	await driver.call("dbg", "auth", "dbg-client", "someone", "s3cret-pw");
+	await driver.call("dbg", "connect");
+	await driver.waitEvent("dbg", "conack");
+	await driver.call("dbg", "publish", "dbg/t", "traced", 1);
+	await driver.waitEvent("dbg", "sent");
+	await driver.call("dbg", "debug", false);
+	await driver.call("dbg", "publish", "dbg/t", "quiet", 0);
+	await driver.waitEvent("dbg", "sent");
+	await driver.call("dbg", "close");
+	const trace = driver.app.output.slice(before);
+	assert.match(trace, /mqttc: > CONNECT client_id=dbg-client .*username=someone password=\*\*\*/);
+	assert.match(trace, /mqttc: < CONNACK/);
+	assert.match(trace, /mqttc: > PUBLISH id=\d+ qos=1/);
+	assert.match(trace, /mqttc: < PUBACK id=\d+/);
+	assert.doesNotMatch(trace, /s3cret-pw/, "the password never appears");
+	assert.doesNotMatch(trace, /bytes=5/, "nothing is traced after debug(false)");
+});

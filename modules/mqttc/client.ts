@@ -278,7 +278,7 @@ export class MqttClient {
 				this.emit("error", "tx", `send queue full (${this.queueLimit} bytes)`);
 				return null;
 			}
-			this.trace(`> PUBLISH id=${id} qos=0 topic=${topic} bytes=${payload.length}`);
+			if (this.debugging) this.trace(`> PUBLISH id=${id} qos=0 topic=${topic} bytes=${payload.length}`);
 			if (!this.sendPacket(packet, id)) return null;
 			return id;
 		}
@@ -288,7 +288,7 @@ export class MqttClient {
 			return null;
 		}
 		this.outbox.add(id, q, packet);
-		this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.length} queued`);
+		if (this.debugging) this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.length} queued`);
 		this.pump();
 		return id;
 	}
@@ -401,7 +401,7 @@ export class MqttClient {
 			if (this.socket !== socket) return;
 			this.guard(() => this.socketEvent(message));
 		};
-		this.trace(`connecting to ${this.host}:${this.port}${this.tls ? " (TLS)" : ""}`);
+		if (this.debugging) this.trace(`connecting to ${this.host}:${this.port}${this.tls ? " (TLS)" : ""}`);
 	}
 
 	private socketEvent(message: number): void {
@@ -412,7 +412,7 @@ export class MqttClient {
 				clientId: this.clientId, username: this.username, password: this.password,
 				cleanSession: this.cleanSession, keepalive: this.keepaliveSeconds, will: this.willMessage,
 			};
-			this.trace(`> CONNECT client_id=${fromUtf8(this.clientId, 0, this.clientId.length)} clean=${this.cleanSession} keepalive=${this.keepaliveSeconds}${this.username ? " username=" + fromUtf8(this.username, 0, this.username.length) : ""}${this.password ? " password=***" : ""}${this.willMessage ? " will" : ""}`);
+			if (this.debugging) this.trace(`> CONNECT client_id=${fromUtf8(this.clientId, 0, this.clientId.length)} clean=${this.cleanSession} keepalive=${this.keepaliveSeconds}${this.username ? " username=" + fromUtf8(this.username, 0, this.username.length) : ""}${this.password ? " password=***" : ""}${this.willMessage ? " will" : ""}`);
 			this.sendPacket(encodeConnect(fields));
 			break;
 		}
@@ -436,7 +436,7 @@ export class MqttClient {
 				const detail = failureDetail(this.socket);
 				if (this.tls && this.nextAuthority()) {
 					// Moddable trusts one CA per connection: try the bundle's next one at once.
-					this.trace(`TLS connection failed${detail}; trying CA ${this.authority + 1} of ${this.tls.authorities.length}`);
+					if (this.debugging) this.trace(`TLS connection failed${detail}; trying CA ${this.authority + 1} of ${this.tls.authorities.length}`);
 					const socket = this.socket;
 					this.socket = undefined;
 					this.writer = undefined;
@@ -471,7 +471,7 @@ export class MqttClient {
 		this.writer = undefined;
 		this.status = STATE_DISCONNECT;
 		this.pingTicks = -1;
-		this.trace(`connection lost: ${reason}${detail !== undefined ? " (" + detail + ")" : ""}`);
+		if (this.debugging) this.trace(`connection lost: ${reason}${detail !== undefined ? " (" + detail + ")" : ""}`);
 		if (kind) this.emit("error", kind, detail);
 		// QoS 0 messages that never reached the socket: say so rather than drop them silently.
 		for (const id of unsent) this.emit("error", "tx", "message lost: connection closed before it was sent", { message_id: id });
@@ -497,7 +497,7 @@ export class MqttClient {
 		}
 		this.attempts++;
 		this.clearTimer("reconnectTimer");
-		this.trace(`reconnecting in ${Math.round(delay)} ms`);
+		if (this.debugging) this.trace(`reconnecting in ${Math.round(delay)} ms`);
 		this.reconnectTimer = Timer.set(() => this.guard(() => {
 			this.reconnectTimer = undefined;
 			if (!this.closed && !this.stopped && this.status === STATE_DISCONNECT) this.open();
@@ -578,7 +578,7 @@ export class MqttClient {
 	private connack(sessionPresent: boolean, code: number): void {
 		this.clearTimer("connTimer");
 		if (code !== 0) {
-			this.trace(`< CONNACK refused code=${code}`);
+			if (this.debugging) this.trace(`< CONNACK refused code=${code}`);
 			this.emit("error", "conack", code);
 			return this.lost("refused");
 		}
@@ -588,7 +588,7 @@ export class MqttClient {
 		this.pingTicks = -1;
 		this.tickTimer = Timer.repeat(() => this.guard(() => this.tick()), this.keepaliveSeconds * 1000 / TICKS);
 		const resume = sessionPresent && !this.cleanSession;
-		this.trace(`< CONNACK session_present=${sessionPresent}`);
+		if (this.debugging) this.trace(`< CONNACK session_present=${sessionPresent}`);
 		if (!resume) this.qos2Ids = [];
 		// What the broker still expects from us goes first, in its original order.
 		for (const entry of this.outbox.reconnected(resume)) {
@@ -642,7 +642,7 @@ export class MqttClient {
 	}
 
 	private receivedPublish(packet: PublishPacket): void {
-		this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total}${packet.dup ? " dup" : ""}`);
+		if (this.debugging) this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total}${packet.dup ? " dup" : ""}`);
 		if (this.duplicateQos2(packet)) return;
 		const payload = packet.payload!;
 		let data: string | ArrayBuffer;
@@ -655,7 +655,7 @@ export class MqttClient {
 	/** A piece of a PUBLISH larger than rxSize. */
 	private receivedPart(packet: PublishPacket, chunk: Uint8Array, offset: number): void {
 		if (offset === 0) {
-			this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total} (larger than rxSize)`);
+			if (this.debugging) this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total} (larger than rxSize)`);
 			if (this.duplicateQos2(packet)) {
 				packet.id = -packet.id;           // mark the parts still to come: deliver and acknowledge nothing
 				return;
@@ -678,7 +678,7 @@ export class MqttClient {
 	/** QoS 2 exactly once: a PUBLISH whose id awaits PUBREL was delivered already; answer it again. */
 	private duplicateQos2(packet: PublishPacket): boolean {
 		if (packet.qos !== 2 || this.qos2Ids.indexOf(packet.id) < 0) return false;
-		this.trace(`  duplicate QoS 2 id=${packet.id}: not delivered again`);
+		if (this.debugging) this.trace(`  duplicate QoS 2 id=${packet.id}: not delivered again`);
 		this.sendPacket(encodeAck(PUBREC, packet.id));
 		return true;
 	}
@@ -703,14 +703,14 @@ export class MqttClient {
 	private pump(): void {
 		if (this.status !== STATE_READY) return;
 		for (let entry: OutboxEntry | undefined; (entry = this.outbox.next());) {
-			this.trace(`> PUBLISH id=${entry.id} qos=${entry.qos}`);
+			if (this.debugging) this.trace(`> PUBLISH id=${entry.id} qos=${entry.qos}`);
 			if (!this.sendPacket(entry.packet)) return;
 		}
 	}
 
 	private request(id: number, subscribe: boolean, topics: string[], packet: Uint8Array): number | null {
 		this.pending.push({ id, subscribe, topics, packet });
-		this.trace(`> ${subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE"} id=${id} ${topics.join(",")}`);
+		if (this.debugging) this.trace(`> ${subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE"} id=${id} ${topics.join(",")}`);
 		return this.sendPacket(packet) ? id : null;
 	}
 
@@ -786,10 +786,12 @@ export class MqttClient {
 
 	/** Returns null after tracing why a call was refused (debug on). */
 	private refuse(reason: string): null {
-		this.trace(`refused: ${reason}`);
+		if (this.debugging) this.trace(`refused: ${reason}`);
 		return null;
 	}
 
+	/** Callers on per-packet paths test `this.debugging` first, so that no string is built
+	 * for a trace nobody asked for. */
 	private trace(text: string): void {
 		if (this.debugging) trace(`mqttc: ${text}\n`);
 	}
