@@ -18,7 +18,7 @@
  */
 
 import type {AtClient, AtDialect, AtIo} from "mqttc-at/types";
-import {splitArgs, argInt, argQuoted, KIND_READ, KIND_SET, KIND_TEST, type Arg} from "mqttc-at/parser";
+import {splitArgs, argInt, argQuoted, KIND_READ, KIND_SET, KIND_TEST, TOPIC_MAX, ID_MAX, USER_MAX, PASS_MAX, type Arg} from "mqttc-at/parser";
 
 const PH_CLOSED = 0;
 const PH_OPEN = 1;
@@ -27,10 +27,6 @@ const PH_CONNECTED = 3;
 const PH_DISCONNECTING = 4;
 
 const HOST_MAX = 128;
-const TOPIC_MAX = 256;
-const ID_MAX = 128;
-const USER_MAX = 128;
-const PASS_MAX = 256;
 const PENDING_MAX = 16;
 const TOPICS_MAX = 8;
 

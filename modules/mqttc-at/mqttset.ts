@@ -15,7 +15,7 @@
  */
 
 import type {AtClient, AtDialect, AtIo, AtSsl} from "mqttc-at/types";
-import {splitArgs, argInt, argText, KIND_EXEC, KIND_READ, KIND_SET, KIND_TEST} from "mqttc-at/parser";
+import {splitArgs, argInt, argText, KIND_EXEC, KIND_READ, KIND_SET, KIND_TEST, TOPIC_MAX, ID_MAX, USER_MAX, PASS_MAX} from "mqttc-at/parser";
 
 const PH_CLOSED = 0;
 const PH_CONNECTING = 1;
@@ -27,10 +27,6 @@ const OP_SUB = 2;
 const OP_UNSUB = 3;
 
 const HOST_MAX = 128;
-const TOPIC_MAX = 256;
-const ID_MAX = 128;
-const USER_MAX = 128;
-const PASS_MAX = 256;
 const CERT_MAX = 1536;
 const SUBS_MAX = 16;
 

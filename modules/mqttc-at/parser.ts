@@ -21,6 +21,12 @@
  * password need.
  */
 
+/** Field limits shared by both dialects, in bytes (seen in modem firmware; README, AT bounds). */
+export const TOPIC_MAX = 256;
+export const ID_MAX = 128;
+export const USER_MAX = 128;
+export const PASS_MAX = 256;
+
 export const KIND_EXEC = 0;
 export const KIND_READ = 1;
 export const KIND_TEST = 2;
