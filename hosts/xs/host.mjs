@@ -25,6 +25,26 @@ import { K, OP, encodeMessage, decodeRecords } from "./protocol.mjs";
 export { readManifest, stageApp, parseConfigArg } from "./manifest.mjs";
 
 const CHUNK = 1024;		// the simulator's socket reads at most 1024 bytes per data callback
+/** Virtual time does not jump while a reply may still be on its way: a connect in progress
+ * or a write not yet answered holds the clock for up to this long in real time. */
+const REPLY_GRACE_MS = 500;
+
+/**
+ * What differs between the platforms the host stands for. Each is a fact of the SDK's
+ * own code (see hosts/xs/README.md, "Platform profiles").
+ * @typedef {object} Platform
+ * @property {number} sendBufferSize        free space of a new socket, bytes
+ * @property {boolean} refusedAsConnected   a refused TCP connect is reported as message 1 and the first write throws "write failed"
+ * @property {boolean} noDelay              the socket honours `noDelay`
+ */
+/** @type {Readonly<Record<string, Readonly<Platform>>>} */
+export const PLATFORMS = Object.freeze({
+	// Linux simulator (modules/network/socket/lin): select() reports a refused non-blocking
+	// connect as writable, so it is "connected"; send() then fails. 1024-byte send buffer.
+	lin: Object.freeze({ sendBufferSize: 1024, refusedAsConnected: true, noDelay: false }),
+	// ESP32 (lwIP): a refused connect is an error (-2); tcp_sndbuf is 8192 bytes.
+	esp32: Object.freeze({ sendBufferSize: 8192, refusedAsConnected: false, noDelay: true }),
+});
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -33,7 +53,9 @@ const encoder = new TextEncoder();
  * @property {Record<string, unknown>} [config]   overrides of the manifest's config (mc/config)
  * @property {boolean} [virtualTime]             timers run on a clock that only app.advance() moves
  * @property {number} [virtualStart]             virtual clock at start, ms (default: Date.now())
- * @property {number} [sendBufferSize]           socket send buffer, bytes (default 1024 = Linux simulator)
+ * @property {"lin"|"esp32"} [platform]          which platform's socket behaviour to show (default "lin", the Linux simulator)
+ * @property {number} [sendBufferSize]           socket send buffer, bytes (default: the platform's)
+ * @property {boolean} [autoAdvance]             virtual time: jump the clock to the next timer whenever the app is quiet
  * @property {boolean} [stdout]                  copy trace output to process.stdout (default true)
  * @property {boolean} [stderr]                  print aborts and warnings to process.stderr (default: same as stdout)
  * @property {Record<string, string|undefined>} [env]  variables for $(NAME) in manifests (default process.env)
@@ -51,11 +73,17 @@ const encoder = new TextEncoder();
  * @param {StartOptions} [options]
  */
 export async function startApp(appDir, options = {}) {
+	const platformName = options.platform ?? "lin";
+	const platform = PLATFORMS[platformName];
+	if (!platform)
+		throw new Error(`platform must be one of ${Object.keys(PLATFORMS).join(", ")}, not ${platformName}`);
 	const opts = {
 		config: options.config ?? {},
 		virtualTime: !!options.virtualTime,
 		virtualStart: options.virtualStart ?? Date.now(),
-		sendBufferSize: options.sendBufferSize ?? 1024,
+		platform: platformName,
+		autoAdvance: !!options.autoAdvance,
+		sendBufferSize: options.sendBufferSize ?? platform.sendBufferSize,
 		stdout: options.stdout ?? true,
 		stderr: options.stderr ?? options.stdout ?? true,
 		env: options.env ?? process.env,
@@ -68,7 +96,7 @@ export async function startApp(appDir, options = {}) {
 		for (const warning of manifest.warnings)
 			process.stderr.write(`xs host: warning: ${warning}\n`);
 	const staged = await stageApp(manifest, { config: opts.config });
-	const app = new XsApp(manifest, staged, opts);
+	const app = new XsApp(manifest, staged, opts, platform);
 	try {
 		await app._boot();
 	}
@@ -91,8 +119,18 @@ class XsApp {
 	 * @param {import("./manifest.mjs").Manifest} manifest
 	 * @param {{dir: string, modules: string[], config: Record<string, unknown>, sources: Map<string, string>}} staged
 	 * @param {Required<Omit<StartOptions, "virtualStart">> & {virtualStart: number}} opts
+	 * @param {Readonly<Platform>} platform
 	 */
-	constructor(manifest, staged, opts) {
+	constructor(manifest, staged, opts, platform) {
+		this.platform = platform;
+		/** The SDK's TLS session cache: one entry, keyed by host name, shared by every
+		 * SecureSocket whose `secure.cache` is not false (modules/crypt/ssl/ssl_cache.js). */
+		this.tlsSession = /** @type {string|undefined} */ (undefined);
+		/** Real time of the last socket write not yet answered by data, or 0. */
+		this.awaitingSince = 0;
+		/** Sockets whose connect has not finished yet, and since when (real time). */
+		this.connecting = 0;
+		this.connectStarted = 0;
 		this.manifest = manifest;
 		this.stageDir = staged.dir;
 		liveStageDirs.add(staged.dir);
@@ -197,6 +235,48 @@ class XsApp {
 		await this._run({ kind: K.START });
 		this.started = true;
 		this._checkIdle();
+		if (this.opts.autoAdvance)
+			this._autoAdvance();
+	}
+
+	/**
+	 * Real-time ms to wait before virtual time may jump to the next timer: 0 when nothing is
+	 * on its way. A connect in progress or a write not yet answered (a CONNACK in flight)
+	 * holds the clock, up to REPLY_GRACE_MS, so that a timer never overtakes a reply that
+	 * a real network would deliver at once; a silent peer only delays the jump.
+	 */
+	holdMs() {
+		if (!this.connecting && !this.awaitingSince)
+			return 0;
+		const since = this.awaitingSince || this.connectStarted;
+		return Math.max(0, REPLY_GRACE_MS - (Date.now() - since));
+	}
+
+	/** Virtual time, unattended (the CLI): when the app has been quiet for 10 ms and nothing
+	 * is on its way, jump the clock to the next timer. */
+	_autoAdvance() {
+		let quietSince = Date.now();
+		let advancing = false;
+		const tick = setInterval(() => {
+			if (this.finished) {
+				clearInterval(tick);
+				return;
+			}
+			if (advancing)
+				return;
+			if (!this.idle) {
+				quietSince = Date.now();
+				return;
+			}
+			const next = this.nextTimer();
+			if (next === undefined || Date.now() - quietSince < 10 || this.holdMs() > 0)
+				return;
+			advancing = true;
+			this.advance(Math.max(0, next - this.now())).finally(() => {
+				advancing = false;
+				quietSince = Date.now();
+			});
+		}, 5);
 	}
 
 	/** @param {Buffer} chunk */
@@ -400,12 +480,16 @@ class XsApp {
 
 	/**
 	 * Resolve with the match of `regex` over all trace output (including output already there).
+	 * With `perLine`, the regex is tried on each line alone (`^`/`$` are that line's ends).
 	 * @param {RegExp} regex
 	 * @param {number} [timeoutMs]
+	 * @param {{perLine?: boolean}} [options]
 	 * @returns {Promise<RegExpExecArray>}
 	 */
-	waitFor(regex, timeoutMs = 5000) {
-		const re = new RegExp(regex.source, regex.flags.replace(/[gy]/g, ""));
+	waitFor(regex, timeoutMs = 5000, { perLine = false } = {}) {
+		const flags = regex.flags.replace(/[gy]/g, "");
+		/** @type {{exec(text: string): RegExpExecArray | null}} */
+		const re = perLine ? lineMatcher(new RegExp(regex.source, flags)) : new RegExp(regex.source, flags);
 		const match = re.exec(this.output);
 		if (match)
 			return Promise.resolve(match);
@@ -494,36 +578,59 @@ class XsApp {
 	 * @property {number} pendingChunks
 	 * @property {number} unreported     bytes flushed but not yet reported with message 3
 	 * @property {boolean} sentQueued
+	 * @property {boolean} connecting   connect in progress (holds virtual time)
+	 * @property {boolean} connected
+	 * @property {boolean} broken       reported connected although the connect failed (lin)
 	 */
 
 	/** @param {number} id @param {Uint8Array} payload */
 	_open(id, payload) {
 		/** @type {HostSocket} */
-		const s = { id, node: undefined, guestClosed: false, terminal: false, pendingChunks: 0, unreported: 0, sentQueued: false };
+		const s = { id, node: undefined, guestClosed: false, terminal: false, pendingChunks: 0, unreported: 0, sentQueued: false, connecting: false, connected: false, broken: false };
 		this.sockets.set(id, s);
 		let options;
+		this._connectStarted(s);
 		try {
 			options = decodeOptions(payload);
 			const secure = options.secure;
 			/** @type {net.Socket} */
 			let node;
 			if (secure) {
-				node = tls.connect(tlsOptions(options));
-				node.on("secureConnect", () => this._connected(s));
+				// The SDK resumes the cached session of this host name: no certificate is
+				// exchanged, so none is verified, whatever this socket's settings say.
+				const cached = secure.cache !== false;
+				const name = secure.serverName ?? options.host;
+				const resumed = cached && this.tlsSession === name;
+				node = tls.connect(tlsOptions(options, resumed));
+				node.on("secureConnect", () => {
+					if (cached)
+						this.tlsSession = name;
+					this._connected(s);
+				});
 			}
 			else {
 				node = net.connect({ host: options.host, port: options.port, family: 4 });
 				node.on("connect", () => this._connected(s));
 			}
 			s.node = node;
-			if (options.noDelay)
+			if (options.noDelay && this.platform.noDelay)
 				node.setNoDelay(true);
 			if (options.keepalive)
 				node.setKeepAlive(true, options.keepalive.idle || 0);
 			node.on("data", data => this._data(s, data));
 			node.on("end", () => this._terminal(s, K.PEER_CLOSED));
-			node.on("error", error => this._terminal(s, K.ERROR, error));
-			node.on("close", () => this._terminal(s, K.PEER_CLOSED));
+			node.on("error", error => {
+				if (!s.connected && !secure && this.platform.refusedAsConnected && CONNECT_ERRORS.has(/** @type {any} */ (error).code)) {
+					s.broken = true;		// nothing more is reported: the guest learns it from write()
+					this._connected(s, true);
+					return;
+				}
+				this._terminal(s, K.ERROR, error);
+			});
+			node.on("close", () => {
+				if (!s.broken)
+					this._terminal(s, K.PEER_CLOSED);
+			});
 		}
 		catch (e) {
 			// invalid options (e.g. an unreadable key): reported like a connection failure
@@ -532,15 +639,37 @@ class XsApp {
 	}
 
 	/** @param {HostSocket} s */
-	_connected(s) {
-		const remote = s.node?.remoteAddress ?? "";
-		this._enqueue({ kind: K.CONNECTED, id: s.id, payload: encoder.encode(remote), prepare: () => !s.guestClosed && this.sockets.has(s.id) });
+	_connectStarted(s) {
+		if (!this.connecting)
+			this.connectStarted = Date.now();
+		this.connecting++;
+		s.connecting = true;
+	}
+
+	/** @param {HostSocket} s */
+	_connectEnded(s) {
+		if (s.connecting) {
+			s.connecting = false;
+			this.connecting--;
+		}
+	}
+
+	/**
+	 * @param {HostSocket} s
+	 * @param {boolean} [broken] the platform reports a failed connect as connected: the guest's first write throws
+	 */
+	_connected(s, broken = false) {
+		this._connectEnded(s);
+		s.connected = true;
+		const remote = broken ? "" : s.node?.remoteAddress ?? "";
+		this._enqueue({ kind: K.CONNECTED, id: s.id, value: broken ? 1 : 0, payload: encoder.encode(remote), prepare: () => !s.guestClosed && this.sockets.has(s.id) });
 	}
 
 	/** @param {HostSocket} s @param {Buffer} data */
 	_data(s, data) {
 		if (s.guestClosed)
 			return;
+		this.awaitingSince = 0;
 		s.node?.pause();
 		for (let at = 0; at < data.length; at += CHUNK) {
 			s.pendingChunks++;
@@ -557,8 +686,10 @@ class XsApp {
 
 	/** @param {HostSocket} s @param {number} kind @param {any} [error] */
 	_terminal(s, kind, error) {
+		this._connectEnded(s);
 		if (s.terminal || s.guestClosed)
 			return;
+		this.awaitingSince = 0;
 		s.terminal = true;
 		const payload = error ? encoder.encode(JSON.stringify({
 			code: error.code ?? "ERROR",
@@ -582,6 +713,8 @@ class XsApp {
 		if (!s || s.guestClosed || !node || node.destroyed)
 			return;
 		const copy = Buffer.from(bytes);
+		if (!this.awaitingSince)
+			this.awaitingSince = Date.now();
 		node.write(copy, error => {
 			if (error || s.guestClosed)
 				return;
@@ -608,6 +741,7 @@ class XsApp {
 		const s = this.sockets.get(id);
 		if (!s)
 			return;
+		this._connectEnded(s);
 		s.guestClosed = true;
 		this.sockets.delete(id);
 		const node = s.node;
@@ -718,6 +852,10 @@ class XsApp {
 		const target = this.vnow + ms;
 		for (;;) {
 			await this._settle();
+			for (let hold; !this.finished && (hold = this.holdMs()) > 0;) {
+				await new Promise(resolve => setTimeout(resolve, Math.min(hold, 20)));
+				await this._settle();
+			}
 			if (this.finished)
 				return;
 			let next;
@@ -854,8 +992,30 @@ function keyToPem(der) {
 	throw error;
 }
 
-/** @param {any} options */
-function tlsOptions(options) {
+/** Connect failures that the Linux simulator reports as a successful connect. */
+const CONNECT_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT"]);
+
+/**
+ * Matches a regex against each line of a text alone; exec returns the first line's match.
+ * @param {RegExp} re
+ */
+function lineMatcher(re) {
+	return {
+		/** @param {string} text */
+		exec(text) {
+			for (const line of text.split("\n")) {
+				const match = re.exec(line);
+				if (match)
+					return match;
+			}
+			return null;
+		},
+		toString: () => `${re} (per line)`,
+	};
+}
+
+/** @param {any} options @param {boolean} resumed the SDK would resume a cached session: nothing is verified */
+function tlsOptions(options, resumed) {
 	const secure = options.secure;
 	/** @type {tls.ConnectionOptions} */
 	const result = { host: options.host, port: options.port, family: 4 };
@@ -870,8 +1030,10 @@ function tlsOptions(options) {
 		result.cert = (Array.isArray(secure.clientCertificates) ? secure.clientCertificates : [secure.clientCertificates]).map((/** @type {Uint8Array} */ c) => derToPem(c, "CERTIFICATE")).join("");
 	if (secure.clientKey)
 		result.key = keyToPem(secure.clientKey);
-	if (secure.verify === false)
+	if (secure.verify === false || resumed)
 		result.rejectUnauthorized = false;
+	if (resumed)
+		result.checkServerIdentity = () => undefined;
 	if (secure.protocolVersion !== undefined) {
 		const version = { 0x303: "TLSv1.2", 0x304: "TLSv1.3" }[/** @type {number} */ (secure.protocolVersion)];
 		if (!version) {

@@ -2,19 +2,19 @@
 // @ts-check
 /**
  * node hosts/xs/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS]
- *                       [--virtual-time] [--send-buffer N]
+ *                       [--virtual-time] [--platform lin|esp32] [--send-buffer N]
  *
- * Exit codes: 0 output matched --until (or, without --until, the app has nothing left
+ * --until is tried on each line of output alone. Exit codes: 0 a line matched --until (or, without --until, the app has nothing left
  * to do: no sockets, no timers); 1 the app threw an unhandled exception or rejection,
  * or ended before matching --until; 124 timeout; 2 usage or build error.
  */
 import { startApp, parseConfigArg } from "./host.mjs";
 
-const USAGE = `usage: node hosts/xs/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS] [--virtual-time] [--send-buffer N]`;
+const USAGE = `usage: node hosts/xs/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS] [--virtual-time] [--platform lin|esp32] [--send-buffer N]`;
 
 /** @param {string[]} argv */
 function parseArgs(argv) {
-	/** @type {{appDir?: string, config: Record<string, unknown>, until?: RegExp, timeout?: number, virtualTime: boolean, sendBufferSize?: number}} */
+	/** @type {{appDir?: string, config: Record<string, unknown>, until?: RegExp, timeout?: number, virtualTime: boolean, platform?: "lin"|"esp32", sendBufferSize?: number}} */
 	const args = { config: {}, virtualTime: false };
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
@@ -33,6 +33,12 @@ function parseArgs(argv) {
 		}
 		else if (arg === "--virtual-time")
 			args.virtualTime = true;
+		else if (arg === "--platform") {
+			const name = value();
+			if (name !== "lin" && name !== "esp32")
+				throw new Error("--platform is lin (the Linux simulator) or esp32 (lwIP)");
+			args.platform = name;
+		}
 		else if (arg === "--send-buffer") {
 			const n = Number(value());
 			if (!Number.isInteger(n) || n < 1)
@@ -71,6 +77,8 @@ try {
 	app = await startApp(args.appDir, {
 		config: args.config,
 		virtualTime: args.virtualTime,
+		autoAdvance: args.virtualTime,
+		platform: args.platform,
 		sendBufferSize: args.sendBufferSize,
 		stdout: true,
 		exitWhenIdle: true,
@@ -100,7 +108,7 @@ if (args.timeout !== undefined) {
 
 if (args.until) {
 	const until = args.until;
-	app.waitFor(until, 2 ** 31 - 1).then(() => exit(0), () => {});
+	app.waitFor(until, 2 ** 31 - 1, { perLine: true }).then(() => exit(0), () => {});
 }
 
 void app.exited.then(async info => {
@@ -112,31 +120,6 @@ void app.exited.then(async info => {
 });
 
 function until_matched() {
-	return !!args.until && args.until.test(app.output);
-}
-
-// Virtual time: when the host has been quiet for a moment, jump the clock to the next timer.
-if (args.virtualTime) {
-	let quietSince = Date.now();
-	let advancing = false;
-	const tick = setInterval(() => {
-		if (app.finished) {
-			clearInterval(tick);
-			return;
-		}
-		if (advancing)
-			return;
-		if (!app.idle) {
-			quietSince = Date.now();
-			return;
-		}
-		const next = app.nextTimer();
-		if (next === undefined || Date.now() - quietSince < 10)
-			return;
-		advancing = true;
-		app.advance(Math.max(0, next - app.now())).finally(() => {
-			advancing = false;
-			quietSince = Date.now();
-		});
-	}, 5);
+	const until = args.until;
+	return !!until && app.output.split("\n").some(line => until.test(line));
 }

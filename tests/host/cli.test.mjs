@@ -82,3 +82,61 @@ test("usage and build errors: exit 2 with a message", async () => {
 	assert.equal(usage.code, 2);
 	assert.match(usage.stderr, /unknown option --bogus/);
 });
+
+test("--until is tried on each line alone: '^DONE$' matches a later line", async () => {
+	const dir = app({ "main.js": `import Timer from "timer";\ntrace("starting\\n");\nTimer.set(() => trace("DONE\\n"), 5);\nTimer.set(() => trace("late\\n"), 60000);\n` });
+	const result = await runHost([dir, "--until", "^DONE$", "--timeout", "15"]);
+	assert.equal(result.code, 0, result.stderr);
+	assert.match(result.stdout, /^starting\nDONE\n/);
+});
+
+test("--virtual-time: a reply in flight is not overtaken by a timer (the clock waits for the network)", async () => {
+	// The server answers 150 ms (real time) after the app writes; the app's 1 s timeout timer
+	// must not fire first. Before, the clock jumped after 10 ms of quiet.
+	const server = net.createServer(s => s.once("data", () => setTimeout(() => s.write("reply"), 150)));
+	const port = await listen(server);
+	try {
+		const dir = app({
+			"manifest.json": { config: { port: 0 }, modules: { "*": ["./main"] } },
+			"main.js": [
+				`import {Socket} from "socket";\nimport Timer from "timer";\nimport config from "mc/config";`,
+				`const timeout = Timer.set(() => trace("TIMEOUT\\n"), 1000);`,
+				`const s = new Socket({host: "127.0.0.1", port: config.port});`,
+				`s.callback = function (message) {`,
+				`  if (message === 1) this.write("ask");`,
+				`  if (message === 2) { trace(\`REPLY \${this.read(String)}\\n\`); Timer.clear(timeout); this.close(); }`,
+				`};`,
+			].join("\n"),
+		});
+		const result = await runHost([dir, `port=${port}`, "--virtual-time", "--until", "^(REPLY|TIMEOUT)", "--timeout", "15"]);
+		assert.equal(result.code, 0, result.stderr);
+		assert.match(result.stdout, /^REPLY reply\n/);
+	}
+	finally {
+		server.close();
+	}
+});
+
+test("--platform esp32: a refused connect is -2 at once; the default (lin) reports it connected and the first write throws", async () => {
+	const port = await new Promise(resolve => {
+		const probe = net.createServer();
+		probe.listen(0, "127.0.0.1", () => { const p = /** @type {net.AddressInfo} */ (probe.address()).port; probe.close(() => resolve(p)); });
+	});
+	const dir = app({
+		"manifest.json": { config: { port: 0 }, modules: { "*": ["./main"] } },
+		"main.js": [
+			`import {Socket} from "socket";\nimport config from "mc/config";`,
+			`const s = new Socket({host: "127.0.0.1", port: config.port});`,
+			`s.callback = function (message) {`,
+			`  trace(\`message \${message} free \${message === 1 ? this.write() : ""}\\n\`);`,
+			`  if (message === 1) { try { this.write("x"); } catch (e) { trace(\`throws \${e.message}\\n\`); } this.close(); }`,
+			`};`,
+		].join("\n"),
+	});
+	const esp32 = await runHost([dir, `port=${port}`, "--platform", "esp32", "--timeout", "15"]);
+	assert.equal(esp32.code, 0, esp32.stderr);
+	assert.equal(esp32.stdout, "message -2 free \n");
+	const lin = await runHost([dir, `port=${port}`, "--timeout", "15"]);
+	assert.equal(lin.code, 0, lin.stderr);
+	assert.equal(lin.stdout, "message 1 free 1024\nthrows write failed\n");
+});

@@ -154,7 +154,7 @@ test("close() ends the connection at once, is idempotent, and later reads/writes
 	await server.close();
 });
 
-test("peer closing gives -1; a refused connection gives -2 with the reason in lastError", async () => {
+test("peer closing gives -1; a refused connection (esp32 profile, lwIP) gives -2 with the reason in lastError", async () => {
 	const server = await recordingServer({ onConnection: s => s.end("bye") });
 	try {
 		await app.call("connect", server.port);
@@ -166,11 +166,26 @@ test("peer closing gives -1; a refused connection gives -2 with the reason in la
 	finally {
 		await server.close();
 	}
+	const esp32 = await startApp(PROBE, { stdout: false, platform: "esp32" });
+	try {
+		const port = await freePort();
+		assert.equal(await esp32.call("connect", port), 8192, "lwIP's send space");
+		const error = await until(async () => (await esp32.call("events")).find(e => e.message === -2), { timeout: 5000, what: "-2" });
+		assert.equal(error.lastError.code, "ECONNREFUSED");
+		assert.deepEqual((await esp32.call("events")).map(e => e.message), [-2]);
+	}
+	finally {
+		await esp32.stop();
+	}
+});
+
+test("a refused connection on the Linux simulator profile: message 1, then the first write throws \"write failed\"", async () => {
 	const port = await freePort();
 	await app.call("connect", port);
-	const error = await waitEvent(e => e.message === -2);
-	assert.equal(error.lastError.code, "ECONNREFUSED");
-	assert.deepEqual((await events()).map(e => e.message), [-2]);
+	await waitEvent(e => e.message === 1);
+	assert.deepEqual(await app.call("write", { s: "CONNECT" }), { error: "write failed", free: 1024 });
+	assert.deepEqual((await events()).map(e => e.message), [1], "nothing else is reported");
+	await app.call("close");
 });
 
 test("a host name is resolved (IPv4), as on the simulator", async () => {

@@ -43,10 +43,13 @@ function tlsServer(extra = {}, onConnection) {
 const waitEvent = (/** @type {(e: any) => boolean} */ match, what = "event") =>
 	until(async () => (await app.call("events")).find(match), { timeout: 10000, what });
 
+// Each test opts out of the SDK's TLS session cache (cache: false) so that it checks a full
+// handshake; the last test shows what the cache does.
+
 test("connects with the CA certificate (DER), exchanges data, reports free space minus 128", async () => {
 	const server = await tlsServer({}, s => s.on("data", d => s.write(`echo:${d}`)));
 	try {
-		assert.equal(await app.call("connectSecure", server.port, { certificate: pki.ca.der, protocolVersion: 0x303 }), 1024 - 128);
+		assert.equal(await app.call("connectSecure", server.port, { cache: false, certificate: pki.ca.der, protocolVersion: 0x303 }), 1024 - 128);
 		await waitEvent(e => e.message === 1, "TLS connected");
 		assert.deepEqual(await app.call("write", { s: "ping" }), { result: "(undefined)", free: 1024 - 128 - 4 });
 		const data = await waitEvent(e => e.message === 2, "echo");
@@ -66,7 +69,7 @@ test("connects with the CA certificate (DER), exchanges data, reports free space
 test("a server certificate from another CA fails with -2 and the reason in lastError", async () => {
 	const server = await tlsServer();
 	try {
-		await app.call("connectSecure", server.port, { certificate: pki.otherCa.der });
+		await app.call("connectSecure", server.port, { cache: false, certificate: pki.otherCa.der });
 		const failed = await waitEvent(e => e.message === -2, "-2");
 		assert.match(failed.lastError.code, /UNABLE_TO_VERIFY|SELF_SIGNED|CERT/);
 		assert.deepEqual((await app.call("events")).map(e => e.message), [-2], "never connected");
@@ -79,11 +82,11 @@ test("a server certificate from another CA fails with -2 and the reason in lastE
 test("the server name (serverName, else host) must match the certificate; verify: false skips the checks", async () => {
 	const server = await tlsServer({}, s => s.write("hi"));
 	try {
-		await app.call("connectSecure", server.port, { certificate: pki.ca.der, serverName: "wrong.example" }, "127.0.0.1");
+		await app.call("connectSecure", server.port, { cache: false, certificate: pki.ca.der, serverName: "wrong.example" }, "127.0.0.1");
 		const failed = await waitEvent(e => e.message === -2, "-2 for a wrong host name");
 		assert.equal(failed.lastError.code, "ERR_TLS_CERT_ALTNAME_INVALID");
 
-		await app.call("connectSecure", server.port, { certificate: pki.otherCa.der, verify: false });
+		await app.call("connectSecure", server.port, { cache: false, certificate: pki.otherCa.der, verify: false });
 		const data = await waitEvent(e => e.message === 2, "data with verify: false");
 		assert.equal(data.reads[0][1], "hi");
 	}
@@ -97,7 +100,7 @@ test("client certificate and key (DER) for mutual TLS, ALPN, TLS 1.3", async () 
 	const server = await tlsServer({ ca: pki.ca.pem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ["mqtt"] },
 		s => s.write(`client=${/** @type {tls.TLSSocket} */ (s).getPeerCertificate().subject?.CN}`));
 	try {
-		await app.call("connectSecure", server.port, {
+		await app.call("connectSecure", server.port, { cache: false,
 			certificate: pki.ca.der, clientKey: pki.client.key.der, clientCertificates: [pki.client.cert.der],
 			applicationLayerProtocolNegotiation: "mqtt", protocolVersion: 0x304,
 		});
@@ -116,12 +119,32 @@ test("client certificate and key (DER) for mutual TLS, ALPN, TLS 1.3", async () 
 test("without a client certificate a server that requires one ends the connection", async () => {
 	const server = await tlsServer({ ca: pki.ca.pem, requestCert: true, rejectUnauthorized: true });
 	try {
-		await app.call("connectSecure", server.port, { certificate: pki.ca.der, protocolVersion: 0x304 });
+		await app.call("connectSecure", server.port, { cache: false, certificate: pki.ca.der, protocolVersion: 0x304 });
 		const failed = await waitEvent(e => e.message < 0, "-1 or -2");
 		assert.ok(failed.message === -2 || failed.message === -1);
 		assert.ok((await app.call("events")).every(e => e.message !== 2));
 	}
 	finally {
+		await server.close();
+	}
+});
+
+test("the SDK's TLS session cache: a second socket to the same host name resumes and is not verified, unless cache: false", async () => {
+	const server = await tlsServer({}, s => s.write("hi"));
+	try {
+		await app.call("connectSecure", server.port, { certificate: pki.ca.der });
+		await waitEvent(e => e.message === 2, "first connection, verified");
+		await app.call("close");
+		await app.call("connectSecure", server.port, { certificate: pki.otherCa.der });
+		const data = await waitEvent(e => e.message === 2 || e.message === -2, "second connection");
+		assert.equal(data.message, 2, "a wrong CA connects: the cached session of this host name was resumed");
+		await app.call("close");
+		await app.call("connectSecure", server.port, { certificate: pki.otherCa.der, cache: false });
+		const refused = await waitEvent(e => e.message === 2 || e.message === -2, "third connection");
+		assert.equal(refused.message, -2, "with cache: false the handshake is full and the wrong CA is refused");
+	}
+	finally {
+		await app.call("close");
 		await server.close();
 	}
 });

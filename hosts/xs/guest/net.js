@@ -80,6 +80,7 @@ export function open(socket, dictionary, secure) {
 			protocolVersion: s.protocolVersion,
 			applicationLayerProtocolNegotiation: s.applicationLayerProtocolNegotiation,
 			serverName: s.serverName ?? s.tls_server_name,
+			cache: s.cache,
 		};
 	}
 	const r = {
@@ -179,6 +180,8 @@ export function write(socket, items) {
 		throw new Error("can't write all data");
 	if (0 === needed)
 		return;
+	if (r.broken)
+		throw new Error("write failed");		// send() = ECONNREFUSED on the Linux simulator
 	r.free -= needed;
 	recordWrite(r.id, parts, needed);
 }
@@ -218,6 +221,7 @@ handlers[K_CONNECTED] = function (id, value, payload) {
 	if (!r)
 		return;
 	r.connected = true;
+	r.broken = (value === 1);		// Linux simulator: a refused connect looks connected until the first write
 	r.remote = fromUtf8(payload);
 	deliver(r, 1);
 };
