@@ -311,3 +311,15 @@ test("what SecureSocket is given is DER, byte for byte what openssl writes (a de
 	assert.equal(s.secure.applicationLayerProtocolNegotiation, "mqtt");
 	assert.equal(s.secure.serverName, "broker.example");
 });
+
+test("a wrong CA is refused every time, whatever connected before: the SDK's session cache never skips verification", async () => {
+	// The Linux simulator profile models the SDK's single-entry session cache keyed by host
+	// name, which resumes without any certificate check unless `secure.cache` is false.
+	await refused("cache1", main.port, { server_cert: certs.other.pem });
+	await connectTo("cache2", "127.0.0.1", main.port, { server_cert: certs.ca.pem });
+	await driver.call("cache2", "close");
+	await refused("cache3", main.port, { server_cert: certs.other.pem });
+	await connectTo("cache4", "127.0.0.1", selfSigned.port, { verify: 0 });
+	await driver.call("cache4", "close");
+	await refused("cache5", selfSigned.port, { server_cert: certs.ca.pem });
+});

@@ -48,7 +48,8 @@ export const DEFAULTS = Object.freeze({
 	qos2Window: 64,
 	/** Topics per SUBSCRIBE when subscriptions are restored after a reconnect. */
 	resubscribeBatch: 8,
-	/** Milliseconds disconnect() waits for queued packets to leave before closing. */
+	/** Milliseconds disconnect() waits for queued packets to leave, DISCONNECT to go out and
+	 * the broker to close the connection, before closing it anyway. */
 	lingerMs: 2000,
 });
 
@@ -115,7 +116,25 @@ export class MqttClient {
 	private pingTicks = -1;                // ticks since PINGREQ went out, -1: none outstanding
 	private closed = false;
 	private stopped = false;               // disconnect() was called: no autoreconnect
+	private leaving = false;               // graceful disconnect in progress (see disconnect())
+	private byeSent = false;               // DISCONNECT handed to the writer
+	private reopen = false;                // connect() during a graceful disconnect: open when it ends
 	private nextId = 0;
+
+	// Events: raised into a queue, delivered to the handler only when no API call is in
+	// progress and no handler is running, so a handler never sees a nested event and an
+	// API call never delivers before it returns. Four slots per event (name, data,
+	// payload, metas). Bound: an API call raises at most one event per message or request
+	// it settles (outbox, send queue and pending requests are bounded) plus a few state
+	// events; socket and timer callbacks deliver as they go.
+	private events: unknown[] = [];
+	private calls = 0;                     // API calls in progress (nested through handlers)
+	private delivering = false;
+	private deliveryScheduled = false;
+	private readonly deliverLater = (): void => {
+		this.deliveryScheduled = false;
+		this.deliver();
+	};
 
 	// Session state
 	private pending: PendingRequest[] = [];
@@ -228,29 +247,51 @@ export class MqttClient {
 	}
 
 	connect(): boolean {
-		if (this.closed || this.status !== STATE_DISCONNECT || this.lingerTimer) return false;
-		this.stopped = false;
-		this.clearTimer("reconnectTimer");
-		this.open();
-		return true;
+		if (this.closed) return false;
+		if (this.leaving) {
+			// The graceful disconnect in progress ends first; the new connection follows it.
+			this.stopped = false;
+			this.reopen = true;
+			return true;
+		}
+		if (this.status !== STATE_DISCONNECT) return false;
+		this.calls++;
+		try {
+			this.stopped = false;
+			this.clearTimer("reconnectTimer");
+			this.open();
+			return true;
+		}
+		finally {
+			this.endCall();
+		}
 	}
 
+	/**
+	 * A graceful disconnect when READY: nothing more is accepted (state() reports
+	 * DISCONNECT at once), packets already queued leave, then DISCONNECT, and the client
+	 * keeps reading (acknowledgements settle the outbox as usual) until the broker closes
+	 * the connection, within DEFAULTS.lingerMs. The `disconnect` event comes when it is over.
+	 */
 	disconnect(): boolean {
-		if (this.closed) return false;
+		if (this.closed || this.leaving) return false;
+		this.reopen = false;
 		this.stopped = true;
 		this.clearTimer("reconnectTimer");
 		if (this.status === STATE_DISCONNECT) return false;
-		if (this.status === STATE_READY && this.writer && this.socket) {
-			this.sendPacket(encodeEmpty(DISCONNECT));
-			if (!this.writer.idle) {
-				// Let queued packets and the DISCONNECT leave before closing, for a bounded time.
-				this.lingerTimer = Timer.set(() => this.guard(() => this.lost("user")), DEFAULTS.lingerMs);
-				this.status = STATE_DISCONNECT;   // nothing more is accepted; the socket closes when drained
-				return true;
+		this.calls++;
+		try {
+			if (this.status === STATE_READY && this.writer) {
+				this.leaving = true;
+				this.lingerTimer = Timer.set(() => this.guard(() => this.lingerExpired()), DEFAULTS.lingerMs);
+				this.sayGoodbye();
 			}
+			else this.lost("user");
+			return true;
 		}
-		this.lost("user");
-		return true;
+		finally {
+			this.endCall();
+		}
 	}
 
 	autoreconn(enable: unknown, period: unknown = DEFAULTS.reconnectPeriod, max: unknown = 0): void {
@@ -263,6 +304,16 @@ export class MqttClient {
 
 	publish(topic: unknown, data: unknown, qos: unknown = 0, retain: unknown = 0): number | null {
 		if (this.closed) return null;
+		this.calls++;
+		try {
+			return this.publishNow(topic, data, qos, retain);
+		}
+		finally {
+			this.endCall();
+		}
+	}
+
+	private publishNow(topic: unknown, data: unknown, qos: unknown, retain: unknown): number | null {
 		const topicBytes = topicNameBytes(topic);
 		if (typeof topicBytes === "string") return this.refuse(topicBytes);
 		const payload = data === undefined || data === null ? new Uint8Array(0) : toBytes(data as Payload);
@@ -273,7 +324,7 @@ export class MqttClient {
 		if (!id) return this.refuse("no free message id");
 		const packet = encodePublish(topicBytes, payload, q, flagOf(retain), false, id);
 		if (q === 0) {
-			if (this.status !== STATE_READY) return this.refuse("not connected");
+			if (!this.ready()) return this.refuse("not connected");
 			if (this.writer!.queued && this.writer!.queued + packet.length > this.queueLimit) {
 				this.emit("error", "tx", `send queue full (${this.queueLimit} bytes)`);
 				return null;
@@ -282,6 +333,7 @@ export class MqttClient {
 			if (!this.sendPacket(packet, id)) return null;
 			return id;
 		}
+		if (this.leaving) return this.refuse("disconnecting");
 		if (!this.resend && this.status !== STATE_READY) return this.refuse("not connected (resend is off)");
 		if (!this.outbox.fits(packet.length)) {
 			this.emit("error", "tx", `outbox full (${this.outbox.limit} bytes)`);
@@ -295,6 +347,16 @@ export class MqttClient {
 
 	subscribe(topic: unknown, qos: unknown = 0): number | null {
 		if (this.closed) return null;
+		this.calls++;
+		try {
+			return this.subscribeNow(topic, qos);
+		}
+		finally {
+			this.endCall();
+		}
+	}
+
+	private subscribeNow(topic: unknown, qos: unknown): number | null {
 		const topics: string[] = [];
 		const levels: number[] = [];
 		if (typeof topic === "string") {
@@ -315,7 +377,7 @@ export class MqttClient {
 			if (levels[i] < 0) return this.refuse(`qos must be 0, 1 or 2: ${topics[i]}`);
 			filters.push(bytes);
 		}
-		if (this.status !== STATE_READY) return this.refuse("not connected");
+		if (!this.ready()) return this.refuse("not connected");
 		if (this.pending.length >= DEFAULTS.pendingLimit) return this.refuse("too many requests awaiting acknowledgement");
 		const id = this.allocateId();
 		if (!id) return this.refuse("no free message id");
@@ -325,6 +387,16 @@ export class MqttClient {
 
 	unsubscribe(topic: unknown): number | null {
 		if (this.closed) return null;
+		this.calls++;
+		try {
+			return this.unsubscribeNow(topic);
+		}
+		finally {
+			this.endCall();
+		}
+	}
+
+	private unsubscribeNow(topic: unknown): number | null {
 		const topics = typeof topic === "string" ? [topic] : Array.isArray(topic) ? topic.slice() : [];
 		if (!topics.length) return this.refuse("unsubscribe needs a topic or a list of topics");
 		const filters: Uint8Array[] = [];
@@ -333,7 +405,7 @@ export class MqttClient {
 			if (typeof bytes === "string") return this.refuse(`${bytes}: ${name}`);
 			filters.push(bytes);
 		}
-		if (this.status !== STATE_READY) return this.refuse("not connected");
+		if (!this.ready()) return this.refuse("not connected");
 		if (this.pending.length >= DEFAULTS.pendingLimit) return this.refuse("too many requests awaiting acknowledgement");
 		const id = this.allocateId();
 		if (!id) return this.refuse("no free message id");
@@ -342,18 +414,20 @@ export class MqttClient {
 	}
 
 	ready(): boolean {
-		return !this.closed && this.status === STATE_READY;
+		return !this.closed && !this.leaving && this.status === STATE_READY;
 	}
 
 	state(): number {
-		return this.status;
+		return this.leaving ? STATE_DISCONNECT : this.status;
 	}
 
 	close(): void {
 		if (this.closed) return;
 		this.stopped = true;
-		if (this.status === STATE_READY) this.sendPacket(encodeEmpty(DISCONNECT));
-		this.handler = undefined;            // close() is silent: no events after it
+		this.reopen = false;
+		this.handler = undefined;            // close() is silent: no events after it,
+		this.events.length = 0;              // not even those raised before it and not yet delivered
+		if (this.status === STATE_READY && !this.byeSent) this.sendPacket(encodeEmpty(DISCONNECT));
 		this.lost("user");
 		this.clearTimer("reconnectTimer");
 		this.closed = true;
@@ -426,13 +500,15 @@ export class MqttClient {
 		}
 		case 3: // room to write
 			this.writer?.flush();
-			if (this.lingerTimer && this.writer?.idle) this.lost("user");
 			break;
 		case -1:
-			this.lost("peer", this.status === STATE_READY ? undefined : "connect", "connection closed by the broker");
+			if (this.leaving) this.lost("user");        // the broker's answer to DISCONNECT
+			else if (this.status !== STATE_READY) this.lost("connect", "connect", "connection closed by the broker before CONNACK");
+			else this.lost("peer");
 			break;
 		default: // -2
-			if (this.status === STATE_SCONNECT) {
+			if (this.leaving) this.lost("user");
+			else if (this.status === STATE_SCONNECT) {
 				const detail = failureDetail(this.socket);
 				if (this.tls && this.nextAuthority()) {
 					// Moddable trusts one CA per connection: try the bundle's next one at once.
@@ -447,6 +523,7 @@ export class MqttClient {
 				}
 				this.lost("connect", "connect", (this.tls ? "TLS connection failed (refused, handshake or certificate)" : "connection failed") + detail);
 			}
+			else if (this.status === STATE_MQTT) this.lost("connect", "connect", "socket error before CONNACK" + failureDetail(this.socket));
 			else this.lost("network", "other", "socket error");
 			break;
 		}
@@ -459,6 +536,7 @@ export class MqttClient {
 	 */
 	private lost(reason: string, kind?: ErrorKind, detail?: string | number): void {
 		if (this.status === STATE_DISCONNECT && !this.socket) return;   // nothing open
+		this.leaving = this.byeSent = false;
 		this.authoritiesTried = 0;
 		this.clearTimer("connTimer");
 		this.clearTimer("tickTimer");
@@ -477,7 +555,35 @@ export class MqttClient {
 		for (const id of unsent) this.emit("error", "tx", "message lost: connection closed before it was sent", { message_id: id });
 		if (!this.resend) this.abandonOutbox();
 		this.emit("disconnect", reason);
-		if (this.reconnect && !this.stopped && !this.closed) this.scheduleReconnect();
+		if (this.reopen) {
+			this.reopen = false;
+			this.open();
+		}
+		else if (this.reconnect && !this.stopped && !this.closed) this.scheduleReconnect();
+	}
+
+	/** Graceful disconnect: DISCONNECT follows everything published before disconnect()
+	 * (the writer keeps order; outbox entries held back by the inflight limit go first). */
+	private sayGoodbye(): void {
+		if (!this.leaving || this.byeSent || this.outbox.hasQueued()) return;
+		this.byeSent = true;
+		if (this.debugging) this.trace("> DISCONNECT");
+		this.sendPacket(encodeEmpty(DISCONNECT));
+	}
+
+	/** The graceful disconnect ran out of time: send DISCONNECT now if no packet is half
+	 * written (what had not started is reported lost), then close. */
+	private lingerExpired(): void {
+		this.lingerTimer = undefined;
+		const writer = this.writer;
+		if (!this.byeSent && writer) {
+			writer.discardPending();
+			if (writer.idle) {
+				this.byeSent = true;
+				this.sendPacket(encodeEmpty(DISCONNECT));
+			}
+		}
+		this.lost("user");
 	}
 
 	/** resend off (LuatOS behaviour): unacknowledged messages are reported, not kept. */
@@ -506,6 +612,7 @@ export class MqttClient {
 
 	/** The keepalive tick, every keepalive/4 while READY. */
 	private tick(): void {
+		if (this.leaving) return;             // nothing may follow DISCONNECT; the linger bounds the wait
 		this.idleTicks++;
 		this.silentTicks++;
 		if (this.pingTicks >= 0) {
@@ -639,6 +746,7 @@ export class MqttClient {
 		this.outbox.remove(entry);
 		this.emit("sent", id);
 		this.pump();
+		if (this.leaving) this.sayGoodbye();
 	}
 
 	private receivedPublish(packet: PublishPacket): void {
@@ -724,7 +832,10 @@ export class MqttClient {
 			return true;
 		}
 		catch (e) {
-			this.lost("tx", "tx", `socket write failed: ${(e as Error).message}`);
+			// On the Linux simulator a refused connect is reported as connected and the first
+			// write (CONNECT) throws: before CONNACK every failure is a failure to connect.
+			if (this.status !== STATE_READY) this.lost("connect", "connect", `socket write failed before CONNACK: ${(e as Error).message}`);
+			else this.lost("tx", "tx", `socket write failed: ${(e as Error).message}`);
 			return false;
 		}
 	}
@@ -749,15 +860,43 @@ export class MqttClient {
 
 	// ---- Plumbing ------------------------------------------------------------------
 
+	/** Raises an event: delivered now from a socket or timer callback, else once the API
+	 * call in progress has returned (a promise job) or the running handler has returned. */
 	private emit(event: MqttEvent, data?: unknown, payload?: unknown, metas?: unknown): void {
-		const handler = this.handler;
-		if (!handler) return;
+		if (!this.handler) return;
+		this.events.push(event, data, payload, metas);
+		if (!this.calls && !this.delivering) this.deliver();
+	}
+
+	/** An API call returns: what it raised is delivered after it, never inside it. */
+	private endCall(): void {
+		if (--this.calls || !this.events.length || this.delivering || this.deliveryScheduled) return;
+		this.deliveryScheduled = true;
+		Promise.resolve().then(this.deliverLater);
+	}
+
+	/** Delivers queued events in the order raised; events raised by a handler's own API
+	 * calls join the end of the queue and are delivered after that handler returns. */
+	private deliver(): void {
+		if (this.delivering) return;
+		this.delivering = true;
+		const events = this.events;
 		try {
-			handler(this, event, data, payload, metas);
+			for (let i = 0; i < events.length; i += 4) {
+				const handler = this.handler;
+				if (!handler) break;                // close() from a handler: nothing more
+				try {
+					handler(this, events[i] as MqttEvent, events[i + 1], events[i + 2], events[i + 3]);
+				}
+				catch (e) {
+					// An app bug must not take the connection down with it, nor stay invisible.
+					trace(`mqttc: the "${events[i] as string}" handler threw: ${(e as Error)?.message ?? e}\n`);
+				}
+			}
 		}
-		catch (e) {
-			// An app bug must not take the connection down with it, nor stay invisible.
-			trace(`mqttc: the "${event}" handler threw: ${(e as Error)?.message ?? e}\n`);
+		finally {
+			events.length = 0;
+			this.delivering = false;
 		}
 	}
 

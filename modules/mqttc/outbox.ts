@@ -84,6 +84,13 @@ export class Outbox {
 		return undefined;
 	}
 
+	/** Whether an entry still waits to be sent (held back by the inflight limit). */
+	hasQueued(): boolean {
+		const entries = this.entries;
+		for (let i = this.cursor; i < entries.length; i++) if (entries[i].state === QUEUED) return true;
+		return false;
+	}
+
 	/** PUBREC: the broker has the message; only its id is kept, and PUBREL is what goes out now. */
 	release(entry: OutboxEntry): Uint8Array {
 		this.bytes -= entry.packet.length;

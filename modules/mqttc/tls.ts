@@ -12,6 +12,9 @@ import type { SslOptions } from "mqttc/types";
 
 export interface SecureDictionary {
 	verify: boolean;
+	/** Always false: the SDK's TLS keeps one resumable session per host name, shared by every
+	 * connection, and a resumed handshake skips the certificate check. */
+	cache: false;
 	certificate?: ArrayBuffer;
 	clientCertificates?: ArrayBuffer[];
 	clientKey?: ArrayBuffer;
@@ -230,7 +233,7 @@ function privateKey(value: unknown): ArrayBuffer | string {
 
 /** The `secure` dictionary for an `ssl` argument, or the reason it cannot be used. */
 export function tlsSettings(ssl: true | SslOptions): TlsSettings | string {
-	const secure: SecureDictionary = { verify: true };
+	const secure: SecureDictionary = { verify: true, cache: false };
 	const settings: TlsSettings = { secure, authorities: [] };
 	if (ssl === true) return settings;
 	if (typeof ssl !== "object" || ssl === null) return "ssl must be true or a table";

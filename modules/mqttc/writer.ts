@@ -19,6 +19,8 @@ export class Writer {
 	private packets: Uint8Array[] = [];
 	/** Tag of each queued packet (0: none), reported through `written` when it has gone out. */
 	private tags: number[] = [];
+	/** Tags of packets discardPending() dropped, for drop() to report. */
+	private discarded: number[] = [];
 	/** Bytes of packets[0] already handed to the socket. */
 	private offset = 0;
 	/** Bytes queued but not yet handed to the socket. */
@@ -58,6 +60,18 @@ export class Writer {
 		}
 	}
 
+	/** Drops the packets not yet started (a half-written one stays); drop() reports their
+	 * tags with the rest. For a packet that must go out now, ahead of a backlog. */
+	discardPending(): void {
+		const keep = this.offset > 0 ? 1 : 0;
+		for (let i = keep; i < this.packets.length; i++) {
+			this.queued -= this.packets[i].length;
+			if (this.tags[i]) this.discarded.push(this.tags[i]);
+		}
+		this.packets.length = keep;
+		this.tags.length = keep;
+	}
+
 	/** Whether everything queued has been handed to the socket. */
 	get idle(): boolean {
 		return this.packets.length === 0;
@@ -65,7 +79,8 @@ export class Writer {
 
 	/** Empties the queue (the connection is gone) and returns the tags that never went out. */
 	drop(): number[] {
-		const tags = this.tags.filter((tag) => tag !== 0);
+		const tags = this.discarded.concat(this.tags.filter((tag) => tag !== 0));
+		this.discarded.length = 0;
 		this.packets.length = 0;
 		this.tags.length = 0;
 		this.offset = 0;

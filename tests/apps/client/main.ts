@@ -12,6 +12,10 @@ class Driver {
 	clients = new Map<string, Client>();
 	quiet = new Set<string>();   // clients whose recv events are counted, not traced
 	counts = new Map<string, Record<string, number>>();
+	/** Calls a handler makes when it gets an event: client -> event -> [method, ...args]. */
+	reactions = new Map<string, Map<string, unknown[][]>>();
+	/** Handlers running now; an event delivered while one runs is nested. */
+	depth = 0;
 }
 const driver = new Driver();
 
@@ -46,12 +50,44 @@ export function create(name: string, host: string, port: number, ssl?: unknown, 
 	driver.clients.set(name, client);
 	driver.counts.set(name, {});
 	client.on((c: unknown, event: string, data: unknown, payload: unknown, metas: unknown) => {
-		const counts = driver.counts.get(name)!;
-		counts[event] = (counts[event] ?? 0) + 1;
-		if (event === "recv" && driver.quiet.has(name)) return;
-		trace(`EVT ${name} ${JSON.stringify({ event, data: encode(data), payload: encode(payload), metas, same: c === client })}\n`);
+		if (driver.depth) trace(`NESTED ${name} ${event}\n`);
+		driver.depth++;
+		try {
+			const counts = driver.counts.get(name)!;
+			counts[event] = (counts[event] ?? 0) + 1;
+			if (event === "recv" && driver.quiet.has(name)) return;
+			trace(`EVT ${name} ${JSON.stringify({ event, data: encode(data), payload: encode(payload), metas, same: c === client })}\n`);
+			for (const [method, ...args] of driver.reactions.get(name)?.get(event) ?? []) marked(name, method as string, args);
+		}
+		finally {
+			driver.depth--;
+		}
 	});
 	return true;
+}
+
+/** Calls a method and traces `RET <client> <method> <result>` the moment it returns, so a
+ * test can tell whether an event came before or after the call returned. */
+function marked(name: string, method: string, args: unknown[]): unknown {
+	const client = driver.clients.get(name) as unknown as Record<string, (...a: unknown[]) => unknown>;
+	if (!client) throw new Error(`no client ${name}`);
+	const result = client[method](...args.map(decode));
+	trace(`RET ${name} ${method} ${JSON.stringify(result ?? null)}\n`);
+	return result === undefined ? null : result;
+}
+
+/** Calls several methods of a client in one turn, each traced as it returns; returns the results. */
+export function sequence(name: string, calls: unknown[][]): unknown[] {
+	return calls.map(([method, ...args]) => marked(name, method as string, args));
+}
+
+/** From now on, when client `name` gets `event`, its handler calls `method(...args)`. */
+export function react(name: string, event: string, method: string, ...args: unknown[]): void {
+	let byEvent = driver.reactions.get(name);
+	if (!byEvent) driver.reactions.set(name, byEvent = new Map());
+	const list = byEvent.get(event) ?? [];
+	list.push([method, ...args]);
+	byEvent.set(event, list);
 }
 
 /** Calls a client method; arguments {hex} become ArrayBuffers. */
