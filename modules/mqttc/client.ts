@@ -20,8 +20,9 @@ import {
 import { Decoder, MIN_RX_SIZE, type Packet, type PublishPacket } from "mqttc/decoder";
 import { Outbox, SENT, RELEASED, type OutboxEntry } from "mqttc/outbox";
 import { Writer } from "mqttc/writer";
-import { fieldBytes, topicNameBytes, topicFilterBytes } from "mqttc/topic";
-import { toBytes, isUtf8, fromUtf8 } from "mqttc/utf8";
+import { EventQueue } from "mqttc/events";
+import { fieldBytes, topicField, topicFilterBytes } from "mqttc/topic";
+import { toBytes, textOf } from "mqttc/utf8";
 import { tlsSettings, type TlsSettings } from "mqttc/tls";
 import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas } from "mqttc/types";
 
@@ -48,6 +49,8 @@ export const DEFAULTS = Object.freeze({
 	qos2Window: 64,
 	/** Topics per SUBSCRIBE when subscriptions are restored after a reconnect. */
 	resubscribeBatch: 8,
+	/** Publish topics whose checked, encoded form is kept (the cache is emptied when full). */
+	topicCache: 8,
 	/** Milliseconds disconnect() waits for queued packets to leave, DISCONNECT to go out and
 	 * the broker to close the connection, before closing it anyway. */
 	lingerMs: 2000,
@@ -94,8 +97,10 @@ export class MqttClient {
 	private cleanSession = true;
 	private keepaliveSeconds: number = DEFAULTS.keepalive;
 	private willMessage: WillMessage | undefined;
-	private handler: EventCallback | undefined;
+	private events = new EventQueue(this);
 	private debugging = false;
+	/** Publish topics already checked: topic -> its field as it goes on the wire. */
+	private topicFields = new Map<string, Uint8Array>();
 
 	// Reconnect policy
 	private reconnect = false;
@@ -121,21 +126,6 @@ export class MqttClient {
 	private reopen = false;                // connect() during a graceful disconnect: open when it ends
 	private nextId = 0;
 
-	// Events: raised into a queue, delivered to the handler only when no API call is in
-	// progress and no handler is running, so a handler never sees a nested event and an
-	// API call never delivers before it returns. Four slots per event (name, data,
-	// payload, metas). Bound: an API call raises at most one event per message or request
-	// it settles (outbox, send queue and pending requests are bounded) plus a few state
-	// events; socket and timer callbacks deliver as they go.
-	private events: unknown[] = [];
-	private calls = 0;                     // API calls in progress (nested through handlers)
-	private delivering = false;
-	private deliveryScheduled = false;
-	private readonly deliverLater = (): void => {
-		this.deliveryScheduled = false;
-		this.deliver();
-	};
-
 	// Session state
 	private pending: PendingRequest[] = [];
 	private subscriptions = new Map<string, number>();
@@ -153,6 +143,8 @@ export class MqttClient {
 		this.queueLimit = options.queue ?? DEFAULTS.queueLimit;
 		this.outbox = new Outbox(options.outbox ?? DEFAULTS.outbox, options.inflight ?? DEFAULTS.inflight);
 		this.decoder = new Decoder(options.rxSize ?? DEFAULTS.rxSize, {
+			publish: (first, topic, id, bytes, start, end) => this.receivedPublish(first, topic, id, bytes, start, end),
+			ack: (type, id) => this.receivedAck(type, id),
 			packet: (packet) => this.received(packet),
 			part: (packet, chunk, offset) => this.receivedPart(packet, chunk, offset),
 			fault: (reason) => this.lost("protocol", "other", reason),
@@ -227,13 +219,14 @@ export class MqttClient {
 
 	on(callback: EventCallback): void {
 		if (this.closed) return;
-		if (typeof callback === "function") this.handler = callback;
+		if (typeof callback === "function") this.events.handler = callback;
 	}
 
 	will(topic: unknown, payload: unknown = "", qos: unknown = 0, retain: unknown = 0): boolean {
 		if (this.closed) return false;
-		const topicBytes = topicNameBytes(topic);
-		if (typeof topicBytes === "string") return this.refuse(topicBytes) ?? false;
+		const field = topicField(topic);
+		if (typeof field === "string") return this.refuse(field) ?? false;
+		const topicBytes = field.subarray(2);
 		const body = toBytes(payload as Payload);
 		if (!body || body.length > 65535) return this.refuse("will payload must be a string or bytes of at most 65535") ?? false;
 		const q = qosOf(qos);
@@ -255,7 +248,7 @@ export class MqttClient {
 			return true;
 		}
 		if (this.status !== STATE_DISCONNECT) return false;
-		this.calls++;
+		this.events.enter();
 		try {
 			this.stopped = false;
 			this.clearTimer("reconnectTimer");
@@ -263,7 +256,7 @@ export class MqttClient {
 			return true;
 		}
 		finally {
-			this.endCall();
+			this.events.leave();
 		}
 	}
 
@@ -279,7 +272,7 @@ export class MqttClient {
 		this.stopped = true;
 		this.clearTimer("reconnectTimer");
 		if (this.status === STATE_DISCONNECT) return false;
-		this.calls++;
+		this.events.enter();
 		try {
 			if (this.status === STATE_READY && this.writer) {
 				this.leaving = true;
@@ -290,7 +283,7 @@ export class MqttClient {
 			return true;
 		}
 		finally {
-			this.endCall();
+			this.events.leave();
 		}
 	}
 
@@ -304,35 +297,48 @@ export class MqttClient {
 
 	publish(topic: unknown, data: unknown, qos: unknown = 0, retain: unknown = 0): number | null {
 		if (this.closed) return null;
-		this.calls++;
+		this.events.enter();
 		try {
 			return this.publishNow(topic, data, qos, retain);
 		}
 		finally {
-			this.endCall();
+			this.events.leave();
 		}
 	}
 
 	private publishNow(topic: unknown, data: unknown, qos: unknown, retain: unknown): number | null {
-		const topicBytes = topicNameBytes(topic);
-		if (typeof topicBytes === "string") return this.refuse(topicBytes);
+		let field = this.topicFields.get(topic as string);
+		if (!field) {
+			const checked = topicField(topic);
+			if (typeof checked === "string") return this.refuse(checked);
+			if (this.topicFields.size >= DEFAULTS.topicCache) this.topicFields.clear();
+			this.topicFields.set(topic as string, field = checked);
+		}
 		const payload = data === undefined || data === null ? new Uint8Array(0) : toBytes(data as Payload);
 		if (!payload) return this.refuse("data must be a string or bytes");
 		const q = qosOf(qos);
 		if (q < 0) return this.refuse("qos must be 0, 1 or 2");
 		const id = this.allocateId();
 		if (!id) return this.refuse("no free message id");
-		const packet = encodePublish(topicBytes, payload, q, flagOf(retain), false, id);
 		if (q === 0) {
 			if (!this.ready()) return this.refuse("not connected");
-			if (this.writer!.queued && this.writer!.queued + packet.length > this.queueLimit) {
+			const writer = this.writer!;
+			if (writer.queued && writer.queued + field.length + payload.length + 5 > this.queueLimit) {
 				this.emit("error", "tx", `send queue full (${this.queueLimit} bytes)`);
 				return null;
 			}
 			if (this.debugging) this.trace(`> PUBLISH id=${id} qos=0 topic=${topic} bytes=${payload.length}`);
-			if (!this.sendPacket(packet, id)) return null;
+			try {
+				writer.sendPublish((PUBLISH << 4) | (flagOf(retain) ? 1 : 0), field, 0, payload, id);
+				this.idleTicks = 0;
+			}
+			catch (e) {
+				this.writeFailed(e);
+				return null;
+			}
 			return id;
 		}
+		const packet = encodePublish(field, payload, q, flagOf(retain), false, id);
 		if (this.leaving) return this.refuse("disconnecting");
 		if (!this.resend && this.status !== STATE_READY) return this.refuse("not connected (resend is off)");
 		if (!this.outbox.fits(packet.length)) {
@@ -347,12 +353,12 @@ export class MqttClient {
 
 	subscribe(topic: unknown, qos: unknown = 0): number | null {
 		if (this.closed) return null;
-		this.calls++;
+		this.events.enter();
 		try {
 			return this.subscribeNow(topic, qos);
 		}
 		finally {
-			this.endCall();
+			this.events.leave();
 		}
 	}
 
@@ -387,12 +393,12 @@ export class MqttClient {
 
 	unsubscribe(topic: unknown): number | null {
 		if (this.closed) return null;
-		this.calls++;
+		this.events.enter();
 		try {
 			return this.unsubscribeNow(topic);
 		}
 		finally {
-			this.endCall();
+			this.events.leave();
 		}
 	}
 
@@ -425,8 +431,7 @@ export class MqttClient {
 		if (this.closed) return;
 		this.stopped = true;
 		this.reopen = false;
-		this.handler = undefined;            // close() is silent: no events after it,
-		this.events.length = 0;              // not even those raised before it and not yet delivered
+		this.events.silence();               // close() is silent: no events after it, not even those not yet delivered
 		if (this.status === STATE_READY && !this.byeSent) this.sendPacket(encodeEmpty(DISCONNECT));
 		this.lost("user");
 		this.clearTimer("reconnectTimer");
@@ -486,7 +491,7 @@ export class MqttClient {
 				clientId: this.clientId, username: this.username, password: this.password,
 				cleanSession: this.cleanSession, keepalive: this.keepaliveSeconds, will: this.willMessage,
 			};
-			if (this.debugging) this.trace(`> CONNECT client_id=${fromUtf8(this.clientId, 0, this.clientId.length)} clean=${this.cleanSession} keepalive=${this.keepaliveSeconds}${this.username ? " username=" + fromUtf8(this.username, 0, this.username.length) : ""}${this.password ? " password=***" : ""}${this.willMessage ? " will" : ""}`);
+			if (this.debugging) this.trace(`> CONNECT client_id=${textOf(this.clientId, 0, this.clientId.length)} clean=${this.cleanSession} keepalive=${this.keepaliveSeconds}${this.username ? " username=" + textOf(this.username, 0, this.username.length) : ""}${this.password ? " password=***" : ""}${this.willMessage ? " will" : ""}`);
 			this.sendPacket(encodeConnect(fields));
 			break;
 		}
@@ -637,22 +642,6 @@ export class MqttClient {
 			return this.connack(packet.sessionPresent, packet.code);
 		}
 		switch (packet.type) {
-		case PUBLISH:
-			return this.receivedPublish(packet);
-		case PUBACK:
-		case PUBREC:
-		case PUBCOMP:
-			return this.acknowledged(packet.type, packet.id);
-		case PUBREL: {
-			const index = this.qos2Ids.indexOf(packet.id);
-			if (index >= 0) this.qos2Ids.splice(index, 1);
-			this.sendPacket(encodeAck(PUBCOMP, packet.id));
-			return;
-		}
-		case UNSUBACK: {
-			if (!this.settle(packet.id, false)) return;
-			return this.emit("unsuback", packet.id);
-		}
 		case SUBACK: {
 			const request = this.settle(packet.id, true);
 			if (!request) return;
@@ -668,6 +657,25 @@ export class MqttClient {
 			return this.emit("pong");
 		default:
 			return this.lost("protocol", "other", `unexpected ${PACKET_NAMES[packet.type]} from the broker`);
+		}
+	}
+
+	/** PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK. */
+	private receivedAck(type: number, id: number): void {
+		if (this.debugging) this.trace(`< ${PACKET_NAMES[type]} id=${id}`);
+		if (this.status !== STATE_READY) return this.lost("protocol", "other", `${PACKET_NAMES[type]} before CONNACK`);
+		switch (type) {
+		case PUBREL: {
+			const index = this.qos2Ids.indexOf(id);
+			if (index >= 0) this.qos2Ids.splice(index, 1);
+			this.sendAck(PUBCOMP, id);
+			return;
+		}
+		case UNSUBACK:
+			if (this.settle(id, false)) this.emit("unsuback", id);
+			return;
+		default:
+			this.acknowledged(type, id);
 		}
 	}
 
@@ -749,22 +757,23 @@ export class MqttClient {
 		if (this.leaving) this.sayGoodbye();
 	}
 
-	private receivedPublish(packet: PublishPacket): void {
-		if (this.debugging) this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total}${packet.dup ? " dup" : ""}`);
-		if (this.duplicateQos2(packet)) return;
-		const payload = packet.payload!;
-		let data: string | ArrayBuffer;
-		if (!this.binary && isUtf8(payload, 0, payload.length, true)) data = fromUtf8(payload, 0, payload.length);
-		else data = payload.slice().buffer;    // binary wanted, or not text: bytes, never mangled
-		this.emit("recv", packet.topic, data, recvMetas(packet));
-		this.acknowledgePublish(packet);
+	/** A whole PUBLISH; its payload is bytes[start, end), valid during this call only. */
+	private receivedPublish(first: number, topic: string, id: number, bytes: Uint8Array, start: number, end: number): void {
+		const qos = (first >> 1) & 3;
+		if (this.debugging) this.trace(`< PUBLISH id=${id} qos=${qos} topic=${topic} bytes=${end - start}${first & 8 ? " dup" : ""}`);
+		if (this.status !== STATE_READY) return this.lost("protocol", "other", "PUBLISH before CONNACK");
+		if (qos === 2 && this.duplicateQos2(id)) return;
+		// A string only when it is text that round-trips; else the bytes, never mangled.
+		const data = (this.binary ? undefined : textOf(bytes, start, end)) ?? (bytes.buffer as ArrayBuffer).slice(bytes.byteOffset + start, bytes.byteOffset + end);
+		this.emit("recv", topic, data, { message_id: id, qos, retain: first & 1, dup: (first >> 3) & 1 });
+		this.acknowledgePublish(qos, id);
 	}
 
 	/** A piece of a PUBLISH larger than rxSize. */
 	private receivedPart(packet: PublishPacket, chunk: Uint8Array, offset: number): void {
 		if (offset === 0) {
 			if (this.debugging) this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total} (larger than rxSize)`);
-			if (this.duplicateQos2(packet)) {
+			if (packet.qos === 2 && this.duplicateQos2(packet.id)) {
 				packet.id = -packet.id;           // mark the parts still to come: deliver and acknowledge nothing
 				return;
 			}
@@ -780,29 +789,29 @@ export class MqttClient {
 			metas.total = packet.total;
 			this.emit("recv", packet.topic, this.binary ? chunk.slice().buffer : chunkText(chunk), metas);
 		}
-		if (offset + chunk.length === packet.total) this.acknowledgePublish(packet);
+		if (offset + chunk.length === packet.total) this.acknowledgePublish(packet.qos, packet.id);
 	}
 
 	/** QoS 2 exactly once: a PUBLISH whose id awaits PUBREL was delivered already; answer it again. */
-	private duplicateQos2(packet: PublishPacket): boolean {
-		if (packet.qos !== 2 || this.qos2Ids.indexOf(packet.id) < 0) return false;
-		if (this.debugging) this.trace(`  duplicate QoS 2 id=${packet.id}: not delivered again`);
-		this.sendPacket(encodeAck(PUBREC, packet.id));
+	private duplicateQos2(id: number): boolean {
+		if (this.qos2Ids.indexOf(id) < 0) return false;
+		if (this.debugging) this.trace(`  duplicate QoS 2 id=${id}: not delivered again`);
+		this.sendAck(PUBREC, id);
 		return true;
 	}
 
 	/** After the app has the whole message: PUBACK (QoS 1), or PUBREC (QoS 2) and remember
 	 * its id until PUBREL, within a bounded window. */
-	private acknowledgePublish(packet: PublishPacket): void {
-		if (packet.qos === 1) this.sendPacket(encodeAck(PUBACK, packet.id));
-		if (packet.qos !== 2) return;
+	private acknowledgePublish(qos: number, id: number): void {
+		if (qos === 1) this.sendAck(PUBACK, id);
+		if (qos !== 2) return;
 		if (this.qos2Ids.length >= DEFAULTS.qos2Window) {
 			this.qos2Ids.shift();
 			if (!this.qos2Overflow) this.emit("error", "other", `more than ${DEFAULTS.qos2Window} QoS 2 messages awaiting PUBREL: duplicates can no longer be detected`);
 			this.qos2Overflow = true;
 		}
-		this.qos2Ids.push(packet.id);
-		this.sendPacket(encodeAck(PUBREC, packet.id));
+		this.qos2Ids.push(id);
+		this.sendAck(PUBREC, id);
 	}
 
 	// ---- Outgoing ------------------------------------------------------------------
@@ -832,12 +841,30 @@ export class MqttClient {
 			return true;
 		}
 		catch (e) {
-			// On the Linux simulator a refused connect is reported as connected and the first
-			// write (CONNECT) throws: before CONNACK every failure is a failure to connect.
-			if (this.status !== STATE_READY) this.lost("connect", "connect", `socket write failed before CONNACK: ${(e as Error).message}`);
-			else this.lost("tx", "tx", `socket write failed: ${(e as Error).message}`);
+			this.writeFailed(e);
 			return false;
 		}
+	}
+
+	/** An acknowledgement for `id`, straight to the socket when it has room. */
+	private sendAck(type: number, id: number): void {
+		const writer = this.writer;
+		if (!writer) return;
+		try {
+			writer.sendAck(type, id);
+			this.idleTicks = 0;
+		}
+		catch (e) {
+			this.writeFailed(e);
+		}
+	}
+
+	/** The socket refused a write: the connection is lost. On the Linux simulator a refused
+	 * connect is reported as connected and the first write (CONNECT) throws: before CONNACK
+	 * every failure is a failure to connect. */
+	private writeFailed(e: unknown): void {
+		if (this.status !== STATE_READY) this.lost("connect", "connect", `socket write failed before CONNACK: ${(e as Error).message}`);
+		else this.lost("tx", "tx", `socket write failed: ${(e as Error).message}`);
 	}
 
 	/** Moves to the next CA of a bundle; false once every one failed in this attempt. */
@@ -860,44 +887,8 @@ export class MqttClient {
 
 	// ---- Plumbing ------------------------------------------------------------------
 
-	/** Raises an event: delivered now from a socket or timer callback, else once the API
-	 * call in progress has returned (a promise job) or the running handler has returned. */
 	private emit(event: MqttEvent, data?: unknown, payload?: unknown, metas?: unknown): void {
-		if (!this.handler) return;
-		this.events.push(event, data, payload, metas);
-		if (!this.calls && !this.delivering) this.deliver();
-	}
-
-	/** An API call returns: what it raised is delivered after it, never inside it. */
-	private endCall(): void {
-		if (--this.calls || !this.events.length || this.delivering || this.deliveryScheduled) return;
-		this.deliveryScheduled = true;
-		Promise.resolve().then(this.deliverLater);
-	}
-
-	/** Delivers queued events in the order raised; events raised by a handler's own API
-	 * calls join the end of the queue and are delivered after that handler returns. */
-	private deliver(): void {
-		if (this.delivering) return;
-		this.delivering = true;
-		const events = this.events;
-		try {
-			for (let i = 0; i < events.length; i += 4) {
-				const handler = this.handler;
-				if (!handler) break;                // close() from a handler: nothing more
-				try {
-					handler(this, events[i] as MqttEvent, events[i + 1], events[i + 2], events[i + 3]);
-				}
-				catch (e) {
-					// An app bug must not take the connection down with it, nor stay invisible.
-					trace(`mqttc: the "${events[i] as string}" handler threw: ${(e as Error)?.message ?? e}\n`);
-				}
-			}
-		}
-		finally {
-			events.length = 0;
-			this.delivering = false;
-		}
+		this.events.emit(event, data, payload, metas);
 	}
 
 	/** Runs a callback body so that nothing escapes to the host. */
@@ -964,8 +955,8 @@ function recvMetas(packet: PublishPacket): RecvMetas {
 	return { message_id: packet.id, qos: packet.qos as RecvMetas["qos"], retain: packet.retain ? 1 : 0, dup: packet.dup ? 1 : 0 };
 }
 
-/** A chunk of a large message as text when it is UTF-8, else as bytes. */
+/** A chunk of a large message as text when it is text, else as bytes. */
 function chunkText(chunk: Uint8Array): string | ArrayBuffer {
-	return isUtf8(chunk, 0, chunk.length, true) ? fromUtf8(chunk, 0, chunk.length) : chunk.slice().buffer;
+	return textOf(chunk, 0, chunk.length) ?? chunk.slice().buffer;
 }
 

@@ -4,6 +4,11 @@
  * the decoder is made. Every length read from the wire is checked against the packet and
  * the buffer before it is used; the decoder never trusts a length field.
  *
+ * A packet that arrives whole within one piece is decoded where it lies, without a copy;
+ * only packets split across pieces are assembled in the buffer. PUBLISH and the
+ * acknowledgements, the packets of every message, reach the sink as plain values, with no
+ * object or closure made for them.
+ *
  * A PUBLISH larger than the buffer is not an error: its topic and packet id are kept and its
  * payload is handed on in pieces of at most rxSize bytes (the client delivers or skips
  * them). Anything that breaks the protocol stops the decoder with a reason.
@@ -13,7 +18,7 @@ import {
 	CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK,
 	UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, PACKET_NAMES,
 } from "mqttc/packet";
-import { isUtf8, fromUtf8 } from "mqttc/utf8";
+import { textOf } from "mqttc/utf8";
 
 /** The smallest receive buffer: room for any fixed-size packet and a useful topic. */
 export const MIN_RX_SIZE = 256;
@@ -54,7 +59,12 @@ export type Packet = ConnectPacket | ConnackPacket | PublishPacket | AckPacket |
 	SubackPacket | UnsubscribePacket | EmptyPacket;
 
 export interface DecoderSink {
-	/** A whole packet. */
+	/** A whole PUBLISH: its first byte (flags), topic, packet id (0 for QoS 0) and payload,
+	 * bytes[start, end), valid only during the call. */
+	publish(first: number, topic: string, id: number, bytes: Uint8Array, start: number, end: number): void;
+	/** PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK (`type`) for packet `id`. */
+	ack(type: number, id: number): void;
+	/** Any other whole packet. */
 	packet(packet: Packet): void;
 	/** A piece of the payload of a PUBLISH larger than the receive buffer (`packet.payload`
 	 * is undefined). Pieces come in order; the last one ends at packet.total. */
@@ -121,13 +131,20 @@ export class Decoder {
 		while (i < end) {
 			switch (this.state) {
 			case HEADER: {
+				// The common case: the whole packet is in this piece; decode it where it lies.
+				const whole = this.wholeAt(bytes, i, end);
+				if (whole > 0) {
+					const epoch = this.epoch;
+					const first = bytes[i];
+					const body = whole - this.remaining;
+					this.first = first;
+					if (!this.checkFirst(first) || !this.checkLength() || !this.dispatch(bytes, body, whole)) return false;
+					if (this.epoch !== epoch || (this.state as number) === FAILED) return false;
+					i = whole;
+					break;
+				}
 				const first = bytes[i++];
-				const type = first >> 4;
-				const flags = first & 0x0F;
-				if (type === 0 || type === 15) return this.fail(`reserved packet type ${type}`);
-				const expect = FIXED_FLAGS[type];
-				if (expect >= 0 ? flags !== expect : (flags & 0x06) === 0x06)
-					return this.fail(`invalid flags 0x${flags.toString(16)} on ${PACKET_NAMES[type]}`);
+				if (!this.checkFirst(first)) return false;
 				this.first = first;
 				this.remaining = 0;
 				this.multiplier = 1;
@@ -181,15 +198,57 @@ export class Decoder {
 		return true;
 	}
 
-	/** The remaining length is known: check it and choose how to collect the body. */
-	private begin(): boolean {
+	/**
+	 * Where the packet starting at bytes[at] ends, when all of it is in bytes[at, end) and
+	 * its length field is well formed; else 0 (the byte-by-byte states take over). Sets
+	 * this.remaining.
+	 */
+	private wholeAt(bytes: Uint8Array, at: number, end: number): number {
+		let remaining = 0;
+		let multiplier = 1;
+		for (let k = at + 1; k < end && k <= at + 4; k++) {
+			const digit = bytes[k];
+			remaining += (digit & 0x7F) * multiplier;
+			if (digit & 0x80) {
+				multiplier *= 128;
+				continue;
+			}
+			// Larger than rxSize: the streaming states deliver it in pieces, as the app expects.
+			if (k + 1 + remaining > end || remaining > this.buffer.length) return 0;
+			this.remaining = remaining;
+			return k + 1 + remaining;
+		}
+		return 0;
+	}
+
+	/** A packet type and flags the client may receive. */
+	private checkFirst(first: number): boolean {
+		const type = first >> 4;
+		const flags = first & 0x0F;
+		if (type === 0 || type === 15) return this.fail(`reserved packet type ${type}`);
+		const expect = FIXED_FLAGS[type];
+		if (expect >= 0 ? flags !== expect : (flags & 0x06) === 0x06)
+			return this.fail(`invalid flags 0x${flags.toString(16)} on ${PACKET_NAMES[type]}`);
+		return true;
+	}
+
+	/** The remaining length suits the packet type. */
+	private checkLength(): boolean {
 		const type = this.first >> 4;
 		const length = this.remaining;
 		const fixed = FIXED_LENGTHS[type];
 		if (fixed >= 0 && length !== fixed)
 			return this.fail(`${PACKET_NAMES[type]} with remaining length ${length}, expected ${fixed}`);
+		return true;
+	}
+
+	/** The remaining length is known: check it and choose how to collect the body. */
+	private begin(): boolean {
+		if (!this.checkLength()) return false;
+		const type = this.first >> 4;
+		const length = this.remaining;
 		this.filled = 0;
-		if (length === 0) return this.parse();
+		if (length === 0) return this.parse(this.buffer, 0, 0);
 		if (length <= this.buffer.length) {
 			this.state = BODY;
 			this.need = length;
@@ -207,7 +266,7 @@ export class Decoder {
 
 	/** The wanted bytes are in the buffer. */
 	private collected(): boolean {
-		if (this.state === BODY) return this.parse();
+		if (this.state === BODY) return this.parse(this.buffer, 0, this.remaining);
 		const idSize = this.first & 0x06 ? 2 : 0;
 		const buffer = this.buffer;
 		if (this.state === STREAM_ID) { // after a dropped topic
@@ -230,8 +289,8 @@ export class Decoder {
 			return true;
 		}
 		const topicLength = this.need - 2 - idSize;
-		if (!isUtf8(buffer, 2, 2 + topicLength, false)) return this.fail("PUBLISH topic is not valid UTF-8");
-		const topic = fromUtf8(buffer, 2, 2 + topicLength);
+		const topic = textOf(buffer, 2, 2 + topicLength);
+		if (topic === undefined) return this.fail("PUBLISH topic is not valid UTF-8");
 		const id = idSize ? (buffer[2 + topicLength] << 8) | buffer[3 + topicLength] : 0;
 		if (idSize && !id) return this.fail("PUBLISH with packet id 0");
 		this.left -= this.need;
@@ -281,21 +340,50 @@ export class Decoder {
 		return false;
 	}
 
-	/** A whole packet is in buffer[0, remaining): turn it into an object and hand it on. */
-	private parse(): boolean {
-		const packet = this.decodeBody();
-		if (typeof packet === "string") return this.fail(packet);
+	/** A whole packet is in the buffer (assembled there): hand it on. */
+	private parse(bytes: Uint8Array, start: number, end: number): boolean {
 		this.state = HEADER;
 		const epoch = this.epoch;
-		this.sink.packet(packet);
+		if (!this.dispatch(bytes, start, end)) return false;
 		return this.state !== FAILED && this.epoch === epoch;
 	}
 
-	/** Returns the packet, or a reason why it is malformed. */
-	private decodeBody(): Packet | string {
+	/** The body of the current packet is bytes[start, end): hand it to the sink. */
+	private dispatch(bytes: Uint8Array, start: number, end: number): boolean {
+		const first = this.first;
+		const type = first >> 4;
+		if (type === PUBLISH) {
+			const topicEnd = start + 2 + ((bytes[start] << 8) | bytes[start + 1]);
+			const idEnd = first & 0x06 ? topicEnd + 2 : topicEnd;
+			if (end - start < 2 || idEnd > end) return this.fail("PUBLISH topic malformed or not valid UTF-8");
+			if (topicEnd === start + 2) return this.fail("PUBLISH with an empty topic");
+			const topic = textOf(bytes, start + 2, topicEnd);
+			if (topic === undefined) return this.fail("PUBLISH topic malformed or not valid UTF-8");
+			const id = idEnd > topicEnd ? (bytes[topicEnd] << 8) | bytes[topicEnd + 1] : 0;
+			if (idEnd > topicEnd && !id) return this.fail("PUBLISH with packet id 0");
+			this.sink.publish(first, topic, id, bytes, idEnd, end);
+			return true;
+		}
+		if (type === PUBACK || type === PUBREC || type === PUBREL || type === PUBCOMP || type === UNSUBACK) {
+			const id = (bytes[start] << 8) | bytes[start + 1];
+			if (!id) return this.fail(`${PACKET_NAMES[type]} with packet id 0`);
+			this.sink.ack(type, id);
+			return true;
+		}
+		if (start !== 0) {
+			// Rare packets are decoded from the receive buffer.
+			this.buffer.set(bytes.subarray(start, end), 0);
+		}
+		const packet = this.decodeBody(end - start);
+		if (typeof packet === "string") return this.fail(packet);
+		this.sink.packet(packet);
+		return true;
+	}
+
+	/** Returns the packet in buffer[0, end), or a reason why it is malformed. */
+	private decodeBody(end: number): Packet | string {
 		const type = this.first >> 4;
 		const buffer = this.buffer;
-		const end = this.remaining;
 		const name = PACKET_NAMES[type];
 		let at = 0;
 		const u16 = (): number => {
@@ -313,39 +401,13 @@ export class Decoder {
 		};
 		const text = (): string | undefined => {
 			const bytes = field();
-			if (!bytes || !isUtf8(bytes, 0, bytes.length, false)) return undefined;
-			return fromUtf8(bytes, 0, bytes.length);
+			return bytes ? textOf(bytes, 0, bytes.length) : undefined;
 		};
 		switch (type) {
 		case CONNACK: {
 			const flags = buffer[0];
 			if (flags & 0xFE) return "CONNACK with reserved flags set";
 			return { type, sessionPresent: flags === 1, code: buffer[1] };
-		}
-		case PUBLISH: {
-			const qos = (this.first >> 1) & 3;
-			const topic = text();
-			if (topic === undefined) return "PUBLISH topic malformed or not valid UTF-8";
-			if (!topic.length) return "PUBLISH with an empty topic";
-			let id = 0;
-			if (qos) {
-				if (at + 2 > end) return "PUBLISH too short for its packet id";
-				id = u16();
-				if (!id) return "PUBLISH with packet id 0";
-			}
-			return {
-				type, qos, retain: (this.first & 1) === 1, dup: (this.first & 8) === 8,
-				topic, id, payload: buffer.subarray(at, end), total: end - at,
-			};
-		}
-		case PUBACK:
-		case PUBREC:
-		case PUBREL:
-		case PUBCOMP:
-		case UNSUBACK: {
-			const id = u16();
-			if (!id) return `${name} with packet id 0`;
-			return { type, id };
 		}
 		case SUBACK: {
 			if (end < 3) return "SUBACK without return codes";

@@ -121,10 +121,12 @@ export function encodeConnack(sessionPresent: boolean, code: number): Uint8Array
 	return Uint8Array.of(CONNACK << 4, 2, sessionPresent ? 1 : 0, code);
 }
 
-export function encodePublish(topic: Uint8Array, payload: Uint8Array, qos: number, retain: boolean, dup: boolean, id: number): Uint8Array {
+/** `field` is the topic as it goes on the wire, its two length bytes included. */
+export function encodePublish(field: Uint8Array, payload: Uint8Array, qos: number, retain: boolean, dup: boolean, id: number): Uint8Array {
 	const first = (PUBLISH << 4) | (dup ? DUP_FLAG : 0) | (qos << 1) | (retain ? 1 : 0);
-	const { bytes, at: start } = allocate(first, 2 + topic.length + (qos ? 2 : 0) + payload.length);
-	let at = putString(bytes, start, topic);
+	const { bytes, at: start } = allocate(first, field.length + (qos ? 2 : 0) + payload.length);
+	bytes.set(field, start);
+	let at = start + field.length;
 	if (qos) at = putU16(bytes, at, id);
 	bytes.set(payload, at);
 	return bytes;

@@ -1,6 +1,7 @@
 /*
- * UTF-8 conversion on XS. Strings become bytes once, when they enter the client, and bytes
- * become strings once, when they leave it; nothing is built a character at a time.
+ * Text at the client's edges, with the engine's native operations only: strings become
+ * bytes once when they enter (ArrayBuffer.fromString) and bytes become strings once when
+ * they leave (String.fromArrayBuffer), never a character or a byte at a time in JS.
  */
 
 /** A string as UTF-8 bytes. */
@@ -16,40 +17,28 @@ export function toBytes(value: string | ArrayBuffer | ArrayBufferView): Uint8Arr
 	return undefined;
 }
 
+type FromArrayBuffer = (buffer: ArrayBufferLike, offset?: number, length?: number) => string;
+
 /**
- * Whether bytes[start, end) is well-formed UTF-8 (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF). With `allowNul` false, U+0000 is refused too, as
- * MQTT requires of topic names and other strings [MQTT-1.5.3-2].
+ * bytes[start, end) as a string when they are text that survives the round trip to a
+ * string and back byte for byte, else undefined. XS's String.fromArrayBuffer throws on
+ * malformed UTF-8 and stops at a NUL byte (XS strings end there). A string as long as the
+ * byte count is all ASCII and whole, the common case; another one is encoded back once to
+ * see that nothing was cut off.
  */
-export function isUtf8(bytes: Uint8Array, start: number, end: number, allowNul: boolean): boolean {
-	let i = start;
-	while (i < end) {
-		const c = bytes[i];
-		if (c < 0x80) {
-			if (c === 0 && !allowNul) return false;
-			i++;
-			continue;
-		}
-		let need: number;
-		let min: number;
-		let code: number;
-		if ((c & 0xE0) === 0xC0) { need = 1; min = 0x80; code = c & 0x1F; }
-		else if ((c & 0xF0) === 0xE0) { need = 2; min = 0x800; code = c & 0x0F; }
-		else if ((c & 0xF8) === 0xF0) { need = 3; min = 0x10000; code = c & 0x07; }
-		else return false;
-		if (i + need >= end) return false; // truncated sequence
-		for (let k = 1; k <= need; k++) {
-			const b = bytes[i + k];
-			if ((b & 0xC0) !== 0x80) return false;
-			code = (code << 6) | (b & 0x3F);
-		}
-		if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
-		i += need + 1;
+export function textOf(bytes: Uint8Array, start: number, end: number): string | undefined {
+	let text: string;
+	try {
+		text = (String.fromArrayBuffer as FromArrayBuffer)(bytes.buffer, bytes.byteOffset + start, end - start);
 	}
-	return true;
+	catch {
+		return undefined;
+	}
+	if (text.length !== end - start && ArrayBuffer.fromString(text).byteLength !== end - start) return undefined;
+	return text;
 }
 
-/** bytes[start, end) as a string; the caller has checked that they are UTF-8. */
-export function fromUtf8(bytes: Uint8Array, start: number, end: number): string {
-	return String.fromArrayBuffer(bytes.slice(start, end).buffer);
+/** Whether a string can be an MQTT string: no U+0000 and no lone surrogate [MQTT-1.5.3]. */
+export function isMqttString(value: string): boolean {
+	return value.indexOf("\u0000") < 0 && !/[\uD800-\uDFFF]/u.test(value);
 }

@@ -4,14 +4,21 @@
  * free space goes in pieces, the next piece when the socket reports space again (message
  * 3), so packets are never interleaved and always leave in the order they were queued.
  *
- * The queue holds references to packets, never copies. Its size is bounded by the client:
- * QoS 1/2 packets by the outbox bound and the inflight limit, everything else by
- * `queueLimit` bytes.
+ * The per-message packets (PUBLISH, acknowledgements) go straight to the socket when
+ * nothing waits and it has room: a PUBLISH as its header, topic field and payload in one
+ * write() (no copy of the payload), an acknowledgement as four numbers (no buffer at all).
+ * Only what must wait is copied into one packet and queued.
+ *
+ * The queue holds references to packets. Its size is bounded by the client: QoS 1/2
+ * packets by the outbox bound and the inflight limit, everything else by `queueLimit`
+ * bytes.
  */
+
+import { encodeAck, MAX_REMAINING_LENGTH } from "mqttc/packet";
 
 /** The part of a Moddable Socket/SecureSocket the writer uses. */
 export interface WritableSocket {
-	write(...data: (ArrayBuffer | ArrayBufferView)[]): number | void;
+	write(...data: (ArrayBuffer | ArrayBufferView | number)[]): number | void;
 }
 
 export class Writer {
@@ -26,10 +33,17 @@ export class Writer {
 	/** Bytes queued but not yet handed to the socket. */
 	queued = 0;
 	private written: (tag: number) => void;
+	/** A PUBLISH fixed header (first byte, 1..4 length bytes), seen through views of its
+	 * exact length; and a packet id. Filled and written at once, so one of each suffices. */
+	private header = new Uint8Array(5);
+	private headers: Uint8Array[];
+	private id = new Uint8Array(2);
 
 	constructor(socket: WritableSocket, written: (tag: number) => void) {
 		this.socket = socket;
 		this.written = written;
+		const header = this.header;
+		this.headers = [header.subarray(0, 2), header.subarray(0, 3), header.subarray(0, 4), header];
 	}
 
 	/** Queues a packet and sends what the socket takes now. Throws what the socket throws
@@ -39,6 +53,52 @@ export class Writer {
 		this.tags.push(tag);
 		this.queued += packet.length;
 		if (this.packets.length === 1) this.flush();
+	}
+
+	/** A PUBLISH of `field` (topic with its length bytes), packet id (0: none) and payload. */
+	sendPublish(first: number, field: Uint8Array, id: number, payload: Uint8Array, tag: number): void {
+		const remaining = field.length + (id ? 2 : 0) + payload.length;
+		if (remaining > MAX_REMAINING_LENGTH) throw new RangeError("mqttc: packet too large");
+		const header = this.header;
+		header[0] = first;
+		let n = 1;
+		let value = remaining;
+		do {
+			const digit = value & 0x7F;
+			value >>>= 7;
+			header[n++] = value ? digit | 0x80 : digit;
+		} while (value);
+		const head = this.headers[n - 2];
+		const total = n + remaining;
+		if (!this.packets.length && (this.socket.write() as number) >= total) {
+			if (id) {
+				this.id[0] = id >> 8;
+				this.id[1] = id & 0xFF;
+				this.socket.write(head, field, this.id, payload);
+			}
+			else this.socket.write(head, field, payload);
+			if (tag) this.written(tag);
+			return;
+		}
+		const packet = new Uint8Array(total);
+		packet.set(head, 0);
+		packet.set(field, n);
+		let at = n + field.length;
+		if (id) {
+			packet[at++] = id >> 8;
+			packet[at++] = id & 0xFF;
+		}
+		packet.set(payload, at);
+		this.send(packet, tag);
+	}
+
+	/** PUBACK, PUBREC, PUBREL, PUBCOMP for `id`. */
+	sendAck(type: number, id: number): void {
+		if (!this.packets.length && (this.socket.write() as number) >= 4) {
+			this.socket.write((type << 4) | (type === 6 ? 0x02 : 0), 2, id >> 8, id & 0xFF);
+			return;
+		}
+		this.send(encodeAck(type, id));
 	}
 
 	/** Sends as much as the socket has room for; call on socket message 3. */

@@ -23,12 +23,30 @@ Object.defineProperty(ArrayBuffer, "fromString", {
 	},
 	writable: true, configurable: true,
 });
+// As XS on a device (xsString.c, UTF-8 build): (buffer[, byteOffset[, byteLength]]); the
+// string ends at a NUL byte; malformed UTF-8 throws TypeError "invalid UTF-8". The device
+// checks lead and continuation bytes only; this host refuses overlong forms and surrogates
+// too (TextDecoder's fatal mode), which a device would let through.
+const fatal = new TextDecoder("utf-8", {fatal: true});
 Object.defineProperty(String, "fromArrayBuffer", {
-	value: function fromArrayBuffer(buffer) {
-		const bytes = bytesOf(buffer);
-		if (!bytes)
-			throw new TypeError("String.fromArrayBuffer: not an ArrayBuffer");
-		return fromUtf8(bytes);
+	value: function fromArrayBuffer(buffer, offset = 0, length) {
+		if (!(buffer instanceof ArrayBuffer))
+			throw new TypeError("argument is no ArrayBuffer instance");
+		if ((offset < 0) || (offset > buffer.byteLength))
+			throw new RangeError(`out of range byteOffset ${offset}`);
+		if (length === undefined)
+			length = buffer.byteLength - offset;
+		if ((length < 0) || (offset + length > buffer.byteLength))
+			throw new RangeError(`out of range byteLength ${length}`);
+		let text;
+		try {
+			text = fatal.decode(new Uint8Array(buffer, offset, length));
+		}
+		catch {
+			throw new TypeError("invalid UTF-8");
+		}
+		const nul = text.indexOf("\u0000");		// a string search, not a JS loop over bytes
+		return (nul < 0) ? text : text.slice(0, nul);
 	},
 	writable: true, configurable: true,
 });

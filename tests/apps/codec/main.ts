@@ -72,7 +72,13 @@ export function encode(spec: Spec) {
 		});
 	}
 	else if (cmd === "connack") out = encodeConnack(spec.sessionPresent, spec.returnCode);
-	else if (cmd === "publish") out = encodePublish(bytes(spec.topic), bytes(spec.payload), spec.qos, spec.retain, spec.dup, spec.messageId ?? 0);
+	else if (cmd === "publish") {
+		const topic = bytes(spec.topic);
+		const field = new Uint8Array(2 + topic.length);
+		field.set([topic.length >> 8, topic.length & 0xFF]);
+		field.set(topic, 2);
+		out = encodePublish(field, bytes(spec.payload), spec.qos, spec.retain, spec.dup, spec.messageId ?? 0);
+	}
 	else if (cmd in ACKS) out = encodeAck(ACKS[cmd], spec.messageId);
 	else if (cmd === "subscribe") out = encodeSubscribe(spec.messageId, spec.subscriptions.map((s: Spec) => bytes(s.topic)), spec.subscriptions.map((s: Spec) => s.qos));
 	else if (cmd === "suback") out = encodeSuback(spec.messageId, spec.granted);
@@ -141,6 +147,10 @@ function decodeBytes(stream: Uint8Array, split: "whole" | "bytes" | number[], rx
 	let parts: Uint8Array[] = [];
 	let partCount = 0;
 	const decoder = new Decoder(rxSize, {
+		publish: (first, topic, id, body, start, end) => {
+			packets.push(describe({ type: PUBLISH, qos: (first >> 1) & 3, retain: (first & 1) === 1, dup: (first & 8) === 8, topic, id, payload: body.slice(start, end), total: end - start }));
+		},
+		ack: (type, id) => { packets.push(describe({ type, id } as Packet)); },
 		packet: (packet) => { packets.push(describe(packet)); },
 		part: (packet: PublishPacket, chunk, offset) => {
 			if (offset !== parts.reduce((n, p) => n + p.length, 0)) fault = `part offset ${offset} out of order`;

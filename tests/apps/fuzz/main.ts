@@ -79,6 +79,8 @@ export function setup(seed: number, corpusHex: string[], rxSize: number): boolea
 	fuzzer.seed = seed >>> 0 || 1;
 	fuzzer.corpus = corpusHex.map(hexToBytes);
 	fuzzer.decoder = new Decoder(rxSize, {
+		publish: () => { fuzzer.stats.packets++; },
+		ack: () => { fuzzer.stats.packets++; },
 		packet: () => { fuzzer.stats.packets++; },
 		part: () => { fuzzer.stats.parts++; },
 		fault: () => { fuzzer.stats.faults++; },

@@ -1,0 +1,65 @@
+// Benchmark (not a test): mqttc's per-message cost on the XS engine — compute units and
+// slots allocated per message, publish and receive at QoS 0/1/2, payloads 16 B to 4 KB,
+// received whole and in 1-byte and 100-byte reads — behind a stand-in socket and timer
+// (tests/apps/cost), so that only the client's own work is counted. With $MODDABLE set and
+// its xsc built, also the release bytecode size of the module sets.
+//   node tests/cost.bench.mjs
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, basename } from "node:path";
+import ts from "typescript";
+import { startCostApp, measureScenario } from "./lib/cost.mjs";
+
+const app = await startCostApp();
+const rows = [];
+try {
+	for (const qos of [0, 1, 2]) {
+		for (const size of [16, 64, 256, 4096]) {
+			const publish = await measureScenario(app, { kind: "publish", qos, size });
+			const row = { qos, payload: size, "publish compute": publish.compute, "publish slots": publish.slots };
+			for (const [label, piece] of [["whole", 0], ["1-byte reads", 1], ["100-byte reads", 100]]) {
+				const receive = await measureScenario(app, { kind: "receive", qos, size, piece, n: piece === 1 && size > 256 ? 5 : 50 });
+				row[`receive ${label}`] = receive.compute;
+				if (!piece) row["receive slots"] = receive.slots;
+			}
+			rows.push(row);
+		}
+	}
+}
+finally {
+	await app.stop();
+}
+console.log("XS compute units and slots per message (QoS 1/2 publish includes the broker's acks;");
+console.log("QoS 1/2 receive includes the client's acks); topic 16 bytes; @agoric/xsnap 0.15.0\n");
+console.table(rows);
+
+// Release bytecode: every module compiled by the SDK's xsc (-e: no debug info), when available.
+const xsc = process.env.MODDABLE && join(process.env.MODDABLE, "build/bin/lin/release/xsc");
+if (xsc && existsSync(xsc)) {
+	const root = new URL("../", import.meta.url).pathname;
+	const dir = mkdtempSync(join(tmpdir(), "mqttc-xsb-"));
+	try {
+		const sizes = {};
+		for (const [set, folder] of [["mqttc", "modules/mqttc"], ["mqttc-at", "modules/mqttc-at"]]) {
+			const files = readdirSync(join(root, folder)).filter((f) => f.endsWith(".ts")).map((f) => join(root, folder, f));
+			if (set === "mqttc") files.push(join(root, "modules/mqttc.ts"));
+			for (const file of files) {
+				const js = ts.transpileModule(readFileSync(file, "utf8"), { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext } }).outputText;
+				const name = basename(file, ".ts");
+				const source = join(dir, `${set}-${name}.js`);
+				writeFileSync(source, js);
+				execFileSync(xsc, ["-e", "-o", dir, source]);
+				sizes[`${set}/${name}`] = statSync(join(dir, `${set}-${name}.xsb`)).size;
+			}
+		}
+		const total = (filter) => Object.entries(sizes).filter(([k]) => filter(k)).reduce((sum, [, v]) => sum + v, 0);
+		console.log("\nRelease bytecode (xsc -e), bytes:");
+		console.table(sizes);
+		console.log(`mqttc without TLS: ${total((k) => k.startsWith("mqttc/") && k !== "mqttc/tls")} B; with TLS: ${total((k) => k.startsWith("mqttc/"))} B; AT engine: ${total((k) => k.startsWith("mqttc-at/"))} B`);
+	}
+	finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+}
+else console.log("\n(bytecode sizes need the Moddable SDK: set MODDABLE to a built SDK)");
