@@ -50,13 +50,14 @@ if (xsc && existsSync(xsc)) {
 				const source = join(dir, `${set}-${name}.js`);
 				writeFileSync(source, js);
 				execFileSync(xsc, ["-e", "-o", dir, source]);
-				sizes[`${set}/${name}`] = statSync(join(dir, `${set}-${name}.xsb`)).size;
+				sizes[name === set ? set : `${set}/${name}`] = statSync(join(dir, `${set}-${name}.xsb`)).size;
 			}
 		}
 		const total = (filter) => Object.entries(sizes).filter(([k]) => filter(k)).reduce((sum, [, v]) => sum + v, 0);
 		console.log("\nRelease bytecode (xsc -e), bytes:");
 		console.table(sizes);
-		console.log(`mqttc without TLS: ${total((k) => k.startsWith("mqttc/") && k !== "mqttc/tls")} B; with TLS: ${total((k) => k.startsWith("mqttc/"))} B; AT engine: ${total((k) => k.startsWith("mqttc-at/"))} B`);
+		const mqttc = (k) => k === "mqttc" || k.startsWith("mqttc/");
+		console.log(`mqttc without TLS: ${total((k) => mqttc(k) && k !== "mqttc/tls")} B; with TLS: ${total(mqttc)} B; AT engine: ${total((k) => k.startsWith("mqttc-at/"))} B`);
 	}
 	finally {
 		rmSync(dir, { recursive: true, force: true });
