@@ -18,7 +18,9 @@ import {
 	encodeUnsubscribe, encodeEmpty, type WillMessage,
 } from "mqttc/packet";
 import { Decoder, MIN_RX_SIZE, type Packet, type PublishPacket } from "mqttc/decoder";
-import { Outbox, SENT, RELEASED, type OutboxEntry } from "mqttc/outbox";
+import { SENT, RELEASED, type OutboxEntry } from "mqttc/outbox";
+import { Session, type PendingRequest } from "mqttc/session";
+import { Keepalive, TICKS, DEAD_AFTER_TICKS, PING, DEAD } from "mqttc/keepalive";
 import { Writer } from "mqttc/writer";
 import { EventQueue } from "mqttc/events";
 import { fieldBytes, topicField, topicFilterBytes } from "mqttc/topic";
@@ -56,17 +58,6 @@ export const DEFAULTS = Object.freeze({
 	lingerMs: 2000,
 });
 
-/** Keepalive ticks per keepalive interval: PINGREQ after 3 idle ticks, dead after 2 more. */
-const TICKS = 4;
-const PING_AFTER_TICKS = 3;
-const DEAD_AFTER_TICKS = 2;
-
-interface PendingRequest {
-	id: number;
-	subscribe: boolean;
-	topics: string[];
-	packet: Uint8Array;
-}
 
 type Transport = {
 	callback: (message: number, value?: number) => void;
@@ -88,7 +79,8 @@ export class MqttClient {
 	private resend: boolean;
 	private queueLimit: number;
 	private decoder: Decoder | undefined;
-	private outbox: Outbox;
+	private session: Session;
+	private outbox: Session["outbox"];
 
 	// Session settings (auth, keepalive, will)
 	private clientId: Uint8Array = new Uint8Array(0);
@@ -116,21 +108,13 @@ export class MqttClient {
 	private tickTimer: Timer | undefined;
 	private reconnectTimer: Timer | undefined;
 	private lingerTimer: Timer | undefined;
-	private idleTicks = 0;                 // ticks since the client last sent
-	private silentTicks = 0;               // ticks since the client last received
-	private pingTicks = -1;                // ticks since PINGREQ went out, -1: none outstanding
+	private liveness = new Keepalive();
 	private closed = false;
 	private stopped = false;               // disconnect() was called: no autoreconnect
 	private leaving = false;               // graceful disconnect in progress (see disconnect())
 	private byeSent = false;               // DISCONNECT handed to the writer
 	private reopen = false;                // connect() during a graceful disconnect: open when it ends
-	private nextId = 0;
-
-	// Session state
-	private pending: PendingRequest[] = [];
-	private subscriptions = new Map<string, number>();
-	private qos2Ids: number[] = [];         // received QoS 2 ids awaiting PUBREL
-	private qos2Overflow = false;
+	private qos2Overflow = false;          // reported once: the QoS 2 window overflowed
 
 	constructor(host: string, port: number, tls: TlsSettings | undefined, options: CreateOptions) {
 		this.host = host;
@@ -141,7 +125,8 @@ export class MqttClient {
 		this.chunked = options.oversize !== "skip";
 		this.resend = options.resend !== false;
 		this.queueLimit = options.queue ?? DEFAULTS.queueLimit;
-		this.outbox = new Outbox(options.outbox ?? DEFAULTS.outbox, options.inflight ?? DEFAULTS.inflight);
+		this.session = new Session(options.outbox ?? DEFAULTS.outbox, options.inflight ?? DEFAULTS.inflight, DEFAULTS.qos2Window);
+		this.outbox = this.session.outbox;
 		this.decoder = new Decoder(options.rxSize ?? DEFAULTS.rxSize, {
 			publish: (first, topic, id, bytes, start, end) => this.receivedPublish(first, topic, id, bytes, start, end),
 			ack: (type, id) => this.receivedAck(type, id),
@@ -297,7 +282,7 @@ export class MqttClient {
 
 	publish(topic: unknown, data: unknown, qos: unknown = 0, retain: unknown = 0): number | null {
 		if (this.closed) return null;
-		this.events.enter();
+		this.events.calls++;                  // enter(), inlined: this is the hottest call
 		try {
 			return this.publishNow(topic, data, qos, retain);
 		}
@@ -314,23 +299,24 @@ export class MqttClient {
 			if (this.topicFields.size >= DEFAULTS.topicCache) this.topicFields.clear();
 			this.topicFields.set(topic as string, field = checked);
 		}
-		const payload = data === undefined || data === null ? new Uint8Array(0) : toBytes(data as Payload);
+		const payload = typeof data === "string" ? new Uint8Array(ArrayBuffer.fromString(data))
+			: data === undefined || data === null ? new Uint8Array(0) : toBytes(data as Payload);
 		if (!payload) return this.refuse("data must be a string or bytes");
-		const q = qosOf(qos);
+		const q = qos === 0 || qos === 1 || qos === 2 ? qos : -1;
 		if (q < 0) return this.refuse("qos must be 0, 1 or 2");
-		const id = this.allocateId();
+		const id = this.session.allocateId();
 		if (!id) return this.refuse("no free message id");
 		if (q === 0) {
-			if (!this.ready()) return this.refuse("not connected");
-			const writer = this.writer!;
+			const writer = this.writer;
+			if (!writer || this.leaving || this.status !== STATE_READY) return this.refuse("not connected");
 			if (writer.queued && writer.queued + field.length + payload.length + 5 > this.queueLimit) {
-				this.emit("error", "tx", `send queue full (${this.queueLimit} bytes)`);
+				this.events.emit("error", "tx", `send queue full (${this.queueLimit} bytes)`);
 				return null;
 			}
 			if (this.debugging) this.trace(`> PUBLISH id=${id} qos=0 topic=${topic} bytes=${payload.length}`);
 			try {
-				writer.sendPublish((PUBLISH << 4) | (flagOf(retain) ? 1 : 0), field, 0, payload, id);
-				this.idleTicks = 0;
+				if (writer.sendPublish((PUBLISH << 4) | (retain === 1 || retain === true ? 1 : 0), field, 0, payload, id)) this.events.emit("sent", id);
+				this.liveness.idle = 0;
 			}
 			catch (e) {
 				this.writeFailed(e);
@@ -384,10 +370,10 @@ export class MqttClient {
 			filters.push(bytes);
 		}
 		if (!this.ready()) return this.refuse("not connected");
-		if (this.pending.length >= DEFAULTS.pendingLimit) return this.refuse("too many requests awaiting acknowledgement");
-		const id = this.allocateId();
+		if (this.session.pending.size >= DEFAULTS.pendingLimit) return this.refuse("too many requests awaiting acknowledgement");
+		const id = this.session.allocateId();
 		if (!id) return this.refuse("no free message id");
-		for (let i = 0; i < topics.length; i++) this.subscriptions.set(topics[i], levels[i]);
+		for (let i = 0; i < topics.length; i++) this.session.subscriptions.set(topics[i], levels[i]);
 		return this.request(id, true, topics, encodeSubscribe(id, filters, levels));
 	}
 
@@ -412,10 +398,10 @@ export class MqttClient {
 			filters.push(bytes);
 		}
 		if (!this.ready()) return this.refuse("not connected");
-		if (this.pending.length >= DEFAULTS.pendingLimit) return this.refuse("too many requests awaiting acknowledgement");
-		const id = this.allocateId();
+		if (this.session.pending.size >= DEFAULTS.pendingLimit) return this.refuse("too many requests awaiting acknowledgement");
+		const id = this.session.allocateId();
 		if (!id) return this.refuse("no free message id");
-		for (const name of topics) this.subscriptions.delete(name);
+		for (const name of topics) this.session.subscriptions.delete(name);
 		return this.request(id, false, topics as string[], encodeUnsubscribe(id, filters));
 	}
 
@@ -436,10 +422,7 @@ export class MqttClient {
 		this.lost("user");
 		this.clearTimer("reconnectTimer");
 		this.closed = true;
-		this.outbox.clear();
-		this.pending = [];
-		this.subscriptions.clear();
-		this.qos2Ids = [];
+		this.session.clear();
 		this.decoder = undefined;             // frees the receive buffer
 		this.willMessage = undefined;
 	}
@@ -478,7 +461,12 @@ export class MqttClient {
 		this.writer = new Writer(socket, (id) => this.emit("sent", id));
 		socket.callback = (message: number) => {
 			if (this.socket !== socket) return;
-			this.guard(() => this.socketEvent(message));
+			try {
+				this.socketEvent(message);
+			}
+			catch (e) {
+				this.internalError(e);
+			}
 		};
 		if (this.debugging) this.trace(`connecting to ${this.host}:${this.port}${this.tls ? " (TLS)" : ""}`);
 	}
@@ -498,8 +486,7 @@ export class MqttClient {
 		case 2: { // data
 			const socket = this.socket!;
 			const bytes = new Uint8Array(socket.read(ArrayBuffer));
-			this.silentTicks = 0;
-			if (this.pingTicks >= 0) this.pingTicks = 0;
+			this.liveness.heard();
 			this.decoder?.feed(bytes);
 			break;
 		}
@@ -553,7 +540,6 @@ export class MqttClient {
 		const unsent = this.writer ? this.writer.drop() : [];
 		this.writer = undefined;
 		this.status = STATE_DISCONNECT;
-		this.pingTicks = -1;
 		if (this.debugging) this.trace(`connection lost: ${reason}${detail !== undefined ? " (" + detail + ")" : ""}`);
 		if (kind) this.emit("error", kind, detail);
 		// QoS 0 messages that never reached the socket: say so rather than drop them silently.
@@ -618,17 +604,10 @@ export class MqttClient {
 	/** The keepalive tick, every keepalive/4 while READY. */
 	private tick(): void {
 		if (this.leaving) return;             // nothing may follow DISCONNECT; the linger bounds the wait
-		this.idleTicks++;
-		this.silentTicks++;
-		if (this.pingTicks >= 0) {
-			if (++this.pingTicks >= DEAD_AFTER_TICKS) {
-				this.lost("ping_timeout", "other", `no PINGRESP within ${this.keepaliveSeconds * DEAD_AFTER_TICKS / TICKS} s`);
-			}
-			return;
-		}
-		if (this.idleTicks >= PING_AFTER_TICKS || this.silentTicks >= PING_AFTER_TICKS) {
-			this.pingTicks = 0;
-			this.trace("> PINGREQ");
+		const action = this.liveness.tick();
+		if (action === DEAD) this.lost("ping_timeout", "other", `no PINGRESP within ${this.keepaliveSeconds * DEAD_AFTER_TICKS / TICKS} s`);
+		else if (action === PING) {
+			if (this.debugging) this.trace("> PINGREQ");
 			this.sendPacket(encodeEmpty(PINGREQ));
 		}
 	}
@@ -647,13 +626,13 @@ export class MqttClient {
 			if (!request) return;
 			const codes = packet.codes;
 			if (codes.length !== request.topics.length) return this.lost("protocol", "other", `SUBACK with ${codes.length} codes for ${request.topics.length} topics`);
-			for (let i = 0; i < codes.length; i++) if (codes[i] === 0x80) this.subscriptions.delete(request.topics[i]);
+			for (let i = 0; i < codes.length; i++) if (codes[i] === 0x80) this.session.subscriptions.delete(request.topics[i]);
 			const granted = codes.every((code) => code !== 0x80);
 			const metas: SubackMetas = { message_id: packet.id, topics: request.topics, codes };
 			return this.emit("suback", granted, codes[0], metas);
 		}
 		case PINGRESP:
-			this.pingTicks = -1;
+			this.liveness.ping = -1;
 			return this.emit("pong");
 		default:
 			return this.lost("protocol", "other", `unexpected ${PACKET_NAMES[packet.type]} from the broker`);
@@ -666,8 +645,7 @@ export class MqttClient {
 		if (this.status !== STATE_READY) return this.lost("protocol", "other", `${PACKET_NAMES[type]} before CONNACK`);
 		switch (type) {
 		case PUBREL: {
-			const index = this.qos2Ids.indexOf(id);
-			if (index >= 0) this.qos2Ids.splice(index, 1);
+			this.session.releaseQos2(id);
 			this.sendAck(PUBCOMP, id);
 			return;
 		}
@@ -682,12 +660,9 @@ export class MqttClient {
 	/** Takes the request a SUBACK/UNSUBACK answers out of the pending list; a reply to
 	 * nothing is a protocol violation. */
 	private settle(id: number, subscribe: boolean): PendingRequest | undefined {
-		const index = this.pending.findIndex((p) => p.id === id && p.subscribe === subscribe);
-		if (index < 0) {
-			this.lost("protocol", "other", `${subscribe ? "SUBACK" : "UNSUBACK"} for unknown id ${id}`);
-			return undefined;
-		}
-		return this.pending.splice(index, 1)[0];
+		const request = this.session.settle(id, subscribe);
+		if (!request) this.lost("protocol", "other", `${subscribe ? "SUBACK" : "UNSUBACK"} for unknown id ${id}`);
+		return request;
 	}
 
 	private connack(sessionPresent: boolean, code: number): void {
@@ -699,12 +674,11 @@ export class MqttClient {
 		}
 		this.status = STATE_READY;
 		this.attempts = 0;
-		this.idleTicks = this.silentTicks = 0;
-		this.pingTicks = -1;
+		this.liveness.start();
 		this.tickTimer = Timer.repeat(() => this.guard(() => this.tick()), this.keepaliveSeconds * 1000 / TICKS);
 		const resume = sessionPresent && !this.cleanSession;
 		if (this.debugging) this.trace(`< CONNACK session_present=${sessionPresent}`);
-		if (!resume) this.qos2Ids = [];
+		if (!resume) this.session.forgetReceived();
 		// What the broker still expects from us goes first, in its original order.
 		for (const entry of this.outbox.reconnected(resume)) {
 			if (!resume) {                     // RELEASED without the session: the broker had it
@@ -714,7 +688,7 @@ export class MqttClient {
 			}
 			this.sendPacket(entry.state === SENT ? entry.packet : encodeAck(PUBREL, entry.id));
 		}
-		if (resume) for (const request of this.pending) this.sendPacket(request.packet);
+		if (resume) for (const request of this.session.pending.values()) this.sendPacket(request.packet);
 		else this.restoreSubscriptions();
 		this.pump();
 		this.emit("conack");
@@ -722,17 +696,17 @@ export class MqttClient {
 
 	/** Without the broker's session, subscribe again to everything the app subscribed to. */
 	private restoreSubscriptions(): void {
-		this.pending = [];
+		this.session.pending.clear();
 		let topics: string[] = [];
 		const flush = (): void => {
 			if (!topics.length) return;
-			const id = this.allocateId();
+			const id = this.session.allocateId();
 			const filters = topics.map((t) => topicFilterBytes(t) as Uint8Array);
-			const levels = topics.map((t) => this.subscriptions.get(t)!);
+			const levels = topics.map((t) => this.session.subscriptions.get(t)!);
 			this.request(id, true, topics, encodeSubscribe(id, filters, levels));
 			topics = [];
 		};
-		for (const topic of this.subscriptions.keys()) {
+		for (const topic of this.session.subscriptions.keys()) {
 			topics.push(topic);
 			if (topics.length === DEFAULTS.resubscribeBatch) flush();
 		}
@@ -794,7 +768,7 @@ export class MqttClient {
 
 	/** QoS 2 exactly once: a PUBLISH whose id awaits PUBREL was delivered already; answer it again. */
 	private duplicateQos2(id: number): boolean {
-		if (this.qos2Ids.indexOf(id) < 0) return false;
+		if (!this.session.hasQos2(id)) return false;
 		if (this.debugging) this.trace(`  duplicate QoS 2 id=${id}: not delivered again`);
 		this.sendAck(PUBREC, id);
 		return true;
@@ -805,12 +779,10 @@ export class MqttClient {
 	private acknowledgePublish(qos: number, id: number): void {
 		if (qos === 1) this.sendAck(PUBACK, id);
 		if (qos !== 2) return;
-		if (this.qos2Ids.length >= DEFAULTS.qos2Window) {
-			this.qos2Ids.shift();
-			if (!this.qos2Overflow) this.emit("error", "other", `more than ${DEFAULTS.qos2Window} QoS 2 messages awaiting PUBREL: duplicates can no longer be detected`);
+		if (!this.session.rememberQos2(id) && !this.qos2Overflow) {
 			this.qos2Overflow = true;
+			this.emit("error", "other", `more than ${DEFAULTS.qos2Window} QoS 2 messages awaiting PUBREL: duplicates can no longer be detected`);
 		}
-		this.qos2Ids.push(id);
 		this.sendAck(PUBREC, id);
 	}
 
@@ -826,7 +798,7 @@ export class MqttClient {
 	}
 
 	private request(id: number, subscribe: boolean, topics: string[], packet: Uint8Array): number | null {
-		this.pending.push({ id, subscribe, topics, packet });
+		this.session.pending.set(id, { id, subscribe, topics, packet });
 		if (this.debugging) this.trace(`> ${subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE"} id=${id} ${topics.join(",")}`);
 		return this.sendPacket(packet) ? id : null;
 	}
@@ -837,7 +809,7 @@ export class MqttClient {
 		if (!writer) return false;
 		try {
 			writer.send(packet, tag);
-			this.idleTicks = 0;
+			this.liveness.idle = 0;
 			return true;
 		}
 		catch (e) {
@@ -852,7 +824,7 @@ export class MqttClient {
 		if (!writer) return;
 		try {
 			writer.sendAck(type, id);
-			this.idleTicks = 0;
+			this.liveness.idle = 0;
 		}
 		catch (e) {
 			this.writeFailed(e);
@@ -875,34 +847,30 @@ export class MqttClient {
 		return ++this.authoritiesTried < count;
 	}
 
-	/** The next packet id (1..65535) not used by a message or request awaiting its ack. */
-	private allocateId(): number {
-		for (let tries = 0; tries < 65535; tries++) {
-			this.nextId = this.nextId >= 65535 ? 1 : this.nextId + 1;
-			const id = this.nextId;
-			if (!this.outbox.has(id) && !this.pending.some((p) => p.id === id)) return id;
-		}
-		return 0;
-	}
-
 	// ---- Plumbing ------------------------------------------------------------------
 
 	private emit(event: MqttEvent, data?: unknown, payload?: unknown, metas?: unknown): void {
 		this.events.emit(event, data, payload, metas);
 	}
 
-	/** Runs a callback body so that nothing escapes to the host. */
+	/** Runs a timer callback body so that nothing escapes to the host. */
 	private guard(body: () => void): void {
 		try {
 			body();
 		}
 		catch (e) {
-			try {
-				this.lost("protocol", "other", `internal error: ${(e as Error)?.message ?? e}`);
-			}
-			catch {
-				trace(`mqttc: internal error: ${(e as Error)?.message ?? e}\n`);
-			}
+			this.internalError(e);
+		}
+	}
+
+	/** An exception escaped the client's own code in a callback: the connection is dropped,
+	 * reported, and nothing reaches the host. */
+	private internalError(e: unknown): void {
+		try {
+			this.lost("protocol", "other", `internal error: ${(e as Error)?.message ?? e}`);
+		}
+		catch {
+			trace(`mqttc: internal error: ${(e as Error)?.message ?? e}\n`);
 		}
 	}
 

@@ -22,7 +22,8 @@ export class EventQueue {
 	private owner: unknown;
 	private slots: unknown[] = [];
 	private count = 0;                    // slots in use
-	private calls = 0;                    // API calls in progress, nested through handlers
+	/** API calls in progress, nested through handlers (enter() adds one). */
+	calls = 0;
 	private delivering = false;
 	private scheduled = false;
 	private readonly deliverLater = (): void => {
@@ -53,11 +54,12 @@ export class EventQueue {
 			// A socket or timer callback with nothing waiting: straight to the handler.
 			this.delivering = true;
 			try {
-				this.call(handler, event, data, payload, metas);
+				handler(this.owner, event, data, payload, metas);
 			}
-			finally {
-				this.delivering = false;
+			catch (e) {
+				report(event, e);
 			}
+			this.delivering = false;
 			if (this.count) this.deliver();
 			return;
 		}
@@ -86,7 +88,12 @@ export class EventQueue {
 			for (let i = 0; i < this.count; i += SLOTS) {
 				const handler = this.handler;
 				if (!handler) break;                 // close() from a handler
-				this.call(handler, slots[i] as MqttEvent, slots[i + 1], slots[i + 2], slots[i + 3]);
+				try {
+					handler(this.owner, slots[i] as MqttEvent, slots[i + 1], slots[i + 2], slots[i + 3]);
+				}
+				catch (e) {
+					report(slots[i] as MqttEvent, e);
+				}
 			}
 		}
 		finally {
@@ -100,13 +107,9 @@ export class EventQueue {
 		this.count = 0;
 	}
 
-	private call(handler: EventCallback, event: MqttEvent, data: unknown, payload: unknown, metas: unknown): void {
-		try {
-			handler(this.owner, event, data, payload, metas);
-		}
-		catch (e) {
-			// An app bug must not take the connection down with it, nor stay invisible.
-			trace(`mqttc: the "${event}" handler threw: ${(e as Error)?.message ?? e}\n`);
-		}
-	}
+}
+
+/** An app bug must not take the connection down with it, nor stay invisible. */
+function report(event: MqttEvent, e: unknown): void {
+	trace(`mqttc: the "${event}" handler threw: ${(e as Error)?.message ?? e}\n`);
 }

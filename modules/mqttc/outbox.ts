@@ -31,7 +31,8 @@ export class Outbox {
 	readonly limit: number;
 	readonly inflightLimit: number;
 	private entries: OutboxEntry[] = [];
-	private byId = new Map<number, OutboxEntry>();
+	/** Every entry by id (read-only outside: the session allocates ids against it). */
+	readonly byId = new Map<number, OutboxEntry>();
 	/** Every entry before this index has been sent (none is QUEUED). */
 	private cursor = 0;
 	/** Bytes counted against the limit now. */

@@ -55,8 +55,9 @@ export class Writer {
 		if (this.packets.length === 1) this.flush();
 	}
 
-	/** A PUBLISH of `field` (topic with its length bytes), packet id (0: none) and payload. */
-	sendPublish(first: number, field: Uint8Array, id: number, payload: Uint8Array, tag: number): void {
+	/** A PUBLISH of `field` (topic with its length bytes), packet id (0: none) and payload.
+	 * Returns true when it went out at once (its tag is then not reported through `written`). */
+	sendPublish(first: number, field: Uint8Array, id: number, payload: Uint8Array, tag: number): boolean {
 		const remaining = field.length + (id ? 2 : 0) + payload.length;
 		if (remaining > MAX_REMAINING_LENGTH) throw new RangeError("mqttc: packet too large");
 		const header = this.header;
@@ -70,15 +71,21 @@ export class Writer {
 		} while (value);
 		const head = this.headers[n - 2];
 		const total = n + remaining;
-		if (!this.packets.length && (this.socket.write() as number) >= total) {
-			if (id) {
-				this.id[0] = id >> 8;
-				this.id[1] = id & 0xFF;
-				this.socket.write(head, field, this.id, payload);
+		if (!this.packets.length) {
+			// Moddable's write() takes all or nothing: it throws when the packet does not fit,
+			// which is then queued; asking first would cost a call per packet.
+			try {
+				if (id) {
+					this.id[0] = id >> 8;
+					this.id[1] = id & 0xFF;
+					this.socket.write(head, field, this.id, payload);
+				}
+				else this.socket.write(head, field, payload);
+				return true;
 			}
-			else this.socket.write(head, field, payload);
-			if (tag) this.written(tag);
-			return;
+			catch (e) {
+				if ((this.socket.write() as number) >= total) throw e;   // not a lack of space
+			}
 		}
 		const packet = new Uint8Array(total);
 		packet.set(head, 0);
@@ -90,6 +97,7 @@ export class Writer {
 		}
 		packet.set(payload, at);
 		this.send(packet, tag);
+		return false;
 	}
 
 	/** PUBACK, PUBREC, PUBREL, PUBCOMP for `id`. */

@@ -9,8 +9,10 @@ import * as mqttcEntry from "mqttc";
 import * as client from "mqttc/client";
 import * as decoder from "mqttc/decoder";
 import * as events from "mqttc/events";
+import * as keepalive from "mqttc/keepalive";
 import * as outbox from "mqttc/outbox";
 import * as packet from "mqttc/packet";
+import * as session from "mqttc/session";
 import * as tls from "mqttc/tls";
 import * as topic from "mqttc/topic";
 import * as types from "mqttc/types";
@@ -20,8 +22,8 @@ import * as fixture from "fixture/mutable";
 import mqtt from "mqttc";
 
 const namespaces: Record<string, object> = {
-	"mqttc": mqttcEntry, "mqttc/client": client, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/outbox": outbox,
-	"mqttc/packet": packet, "mqttc/tls": tls, "mqttc/topic": topic, "mqttc/types": types,
+	"mqttc": mqttcEntry, "mqttc/client": client, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/keepalive": keepalive, "mqttc/outbox": outbox,
+	"mqttc/packet": packet, "mqttc/session": session, "mqttc/tls": tls, "mqttc/topic": topic, "mqttc/types": types,
 	"mqttc/utf8": utf8, "mqttc/writer": writer,
 };
 const rom: RomReport = romify({ ...namespaces, "fixture/mutable": fixture });
