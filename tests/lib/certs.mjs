@@ -65,6 +65,10 @@ export function makeCerts() {
 		"basicConstraints = critical, CA:TRUE",
 		"keyUsage = critical, keyCertSign, cRLSign",
 		"subjectKeyIdentifier = hash",
+		// Moddable's TLS reads the AKI of every certificate the server sends: a CA without one
+		// makes its verify() throw "invalid buffer" (seen in mcsim), so a chain ending in
+		// such a CA is refused whatever the client trusts.
+		"authorityKeyIdentifier = keyid:always",
 		"[server_ext]",
 		"basicConstraints = critical, CA:FALSE",
 		"keyUsage = critical, digitalSignature, keyEncipherment",
