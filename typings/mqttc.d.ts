@@ -164,7 +164,8 @@ declare module "mqttc" {
 		/** Sends DISCONNECT and closes; no automatic reconnect after it. false when not connected. */
 		disconnect(): boolean;
 		/** Reconnect after `period` ms (default 3000, at least 100); with `max` > period,
-		 * exponential backoff with jitter up to `max` ms. */
+		 * exponential backoff with jitter up to `max` ms, back to `period` once a connection
+		 * has lasted one keepalive tick (keepalive/4), not merely reached CONNACK. */
 		autoreconn(enable: boolean, period?: number, max?: number): void;
 		/** Publishes; the message id (also for QoS 0, reported by `sent`), or null when refused. */
 		publish(topic: string, data?: Payload | null, qos?: QoS, retain?: Flag): number | null;

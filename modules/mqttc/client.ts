@@ -506,6 +506,7 @@ export class MqttClient {
 
 	/** The keepalive tick, every keepalive/4 while READY. */
 	private tick(): void {
+		this.attempts = 0;                     // the connection survived a tick: back to the base period
 		this.idleTicks++;
 		this.silentTicks++;
 		if (this.pingTicks >= 0) {
@@ -583,7 +584,8 @@ export class MqttClient {
 			return this.lost("refused");
 		}
 		this.status = STATE_READY;
-		this.attempts = 0;
+		// The backoff is not reset here: a broker that accepts and then drops the connection
+		// would otherwise be hammered at the base period forever (reset in tick()).
 		this.idleTicks = this.silentTicks = 0;
 		this.pingTicks = -1;
 		this.tickTimer = Timer.repeat(() => this.guard(() => this.tick()), this.keepaliveSeconds * 1000 / TICKS);
