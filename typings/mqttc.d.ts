@@ -91,6 +91,14 @@ declare module "mqttc" {
 		codes: number[];
 	}
 
+	/** Metadata of a `sent` event; present only when a broker without QoS 2 (RabbitMQ)
+	 * acknowledged a QoS 2 message with PUBACK: delivered at QoS 1 (at least once). */
+	export interface SentMetas {
+		message_id: number;
+		qos: 1;
+		downgraded: true;
+	}
+
 	/** Extra detail of some `error` events. */
 	export interface ErrorInfo {
 		/** The message that was lost (kind "tx") or skipped (kind "other"). */
@@ -127,7 +135,7 @@ declare module "mqttc" {
 		| [client: MqttClient, event: "suback", granted: boolean, code: number, metas: SubackMetas]
 		| [client: MqttClient, event: "unsuback", message_id: number, payload: undefined, metas: undefined]
 		| [client: MqttClient, event: "recv", topic: string, payload: string | ArrayBuffer, metas: RecvMetas]
-		| [client: MqttClient, event: "sent", message_id: number, payload: undefined, metas: undefined]
+		| [client: MqttClient, event: "sent", message_id: number, payload: undefined, metas: SentMetas | undefined]
 		| [client: MqttClient, event: "disconnect", reason: DisconnectReason, payload: undefined, metas: undefined]
 		| [client: MqttClient, event: "pong", data: undefined, payload: undefined, metas: undefined]
 		| [client: MqttClient, event: "error", kind: "conack", code: number, metas: undefined]

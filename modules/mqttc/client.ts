@@ -23,7 +23,7 @@ import { Writer } from "mqttc/writer";
 import { fieldBytes, topicNameBytes, topicFilterBytes } from "mqttc/topic";
 import { toBytes, isUtf8, fromUtf8 } from "mqttc/utf8";
 import { tlsSettings, type TlsSettings } from "mqttc/tls";
-import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas } from "mqttc/types";
+import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas, SentMetas } from "mqttc/types";
 
 export const STATE_DISCONNECT = 0;
 export const STATE_SCONNECT = 1;
@@ -628,6 +628,15 @@ export class MqttClient {
 
 	private acknowledged(type: number, id: number): void {
 		const entry = this.outbox.find(id);
+		if (type === PUBACK && entry && entry.qos === 2 && entry.state === SENT) {
+			// Brokers without QoS 2 (RabbitMQ) answer its PUBLISH with PUBACK: the broker has the
+			// message at QoS 1. Settled once as a downgrade, never resent in a loop.
+			if (this.debugging) this.trace(`  QoS 2 id=${id} acknowledged at QoS 1 (broker without QoS 2)`);
+			this.outbox.remove(entry);
+			this.emit("sent", id, undefined, { message_id: id, qos: 1, downgraded: true } satisfies SentMetas);
+			this.pump();
+			return;
+		}
 		const expected = type === PUBREC || (type === PUBACK) ? SENT : RELEASED;
 		if (!entry || entry.state !== expected || (type === PUBACK) !== (entry.qos === 1)) {
 			// A PUBREC repeated for a message already released is answered again [MQTT-4.3.3].

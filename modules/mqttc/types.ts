@@ -67,6 +67,14 @@ export interface SubackMetas {
 	codes: number[];
 }
 
+/** Metadata of a `sent` event, present only when a QoS 2 message was acknowledged with
+ * PUBACK by a broker without QoS 2 (RabbitMQ): delivered at most at QoS 1. */
+export interface SentMetas {
+	message_id: number;
+	qos: 1;
+	downgraded: true;
+}
+
 export type MqttEvent = "conack" | "suback" | "unsuback" | "recv" | "sent" | "disconnect" | "pong" | "error";
 
 /** `error` kinds, as LuatOS names them. */
