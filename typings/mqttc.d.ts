@@ -68,6 +68,13 @@ declare module "mqttc" {
 		inflight?: number;
 		/** A PUBLISH larger than rxSize: "chunk" (deliver in pieces, default) or "skip". */
 		oversize?: "chunk" | "skip";
+		/**
+		 * Further broker addresses (e.g. the other nodes of a cluster): "host", "host:port" or
+		 * {host, port}; the port defaults to create()'s; at most 8. When a connection fails or
+		 * drops, the next address is tried at once until each was tried once (a round); the
+		 * autoreconn delay (or backoff) applies between rounds. Same TLS settings for all.
+		 */
+		backup?: ReadonlyArray<string | { host: string; port?: number }>;
 	}
 
 	/** Metadata of a `recv` event. */

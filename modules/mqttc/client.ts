@@ -23,6 +23,7 @@ import { Writer } from "mqttc/writer";
 import { fieldBytes, topicNameBytes, topicFilterBytes } from "mqttc/topic";
 import { toBytes, isUtf8, fromUtf8 } from "mqttc/utf8";
 import { tlsSettings, type TlsSettings } from "mqttc/tls";
+import { Failover, brokerAddresses, type BrokerAddress } from "mqttc/failover";
 import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas, SentMetas } from "mqttc/types";
 
 export const STATE_DISCONNECT = 0;
@@ -73,8 +74,7 @@ type Transport = {
 
 export class MqttClient {
 	// Fixed at create()
-	private host: string;
-	private port: number;
+	private failover: Failover;            // the broker address now, and the others to try
 	private tls: TlsSettings | undefined;
 	private authority = 0;                 // which CA of a bundle this connection trusts
 	private authoritiesTried = 0;          // CAs of the bundle that failed in this attempt
@@ -123,9 +123,8 @@ export class MqttClient {
 	private qos2Ids: number[] = [];         // received QoS 2 ids awaiting PUBREL
 	private qos2Overflow = false;
 
-	constructor(host: string, port: number, tls: TlsSettings | undefined, options: CreateOptions) {
-		this.host = host;
-		this.port = port;
+	constructor(addresses: BrokerAddress[], tls: TlsSettings | undefined, options: CreateOptions) {
+		this.failover = new Failover(addresses);
 		this.tls = tls;
 		this.connTimeout = options.conn_timeout ?? DEFAULTS.connTimeout;
 		this.binary = options.binary === true;
@@ -157,6 +156,8 @@ export class MqttClient {
 		const inflight = options.inflight ?? DEFAULTS.inflight;
 		if (typeof inflight !== "number" || !(inflight >= 1 && inflight <= 65535)) return "inflight must be 1..65535";
 		if (options.oversize !== undefined && options.oversize !== "chunk" && options.oversize !== "skip") return "oversize must be \"chunk\" or \"skip\"";
+		const addresses = brokerAddresses(host, port, options.backup);
+		if (typeof addresses === "string") return addresses;
 		let tls: TlsSettings | undefined;
 		if (ssl !== undefined && ssl !== null && ssl !== false) {
 			if (!Modules.has("securesocket")) return "TLS needs the securesocket module: include mqttc's manifest_tls.json";
@@ -164,7 +165,7 @@ export class MqttClient {
 			if (typeof settings === "string") return settings;
 			tls = settings;
 		}
-		return new MqttClient(host, port, tls, options);
+		return new MqttClient(addresses, tls, options);
 	}
 
 	// ---- The LuatOS API ------------------------------------------------------------
@@ -231,6 +232,7 @@ export class MqttClient {
 		if (this.closed || this.status !== STATE_DISCONNECT || this.lingerTimer) return false;
 		this.stopped = false;
 		this.clearTimer("reconnectTimer");
+		this.failover.restart();
 		this.open();
 		return true;
 	}
@@ -375,7 +377,8 @@ export class MqttClient {
 		try {
 			// noDelay: MQTT packets are small and acknowledged one by one; Nagle's algorithm
 			// would hold each for the peer's delayed ACK (about 40 ms per round trip).
-			const dictionary: Record<string, unknown> = { host: this.host, port: this.port, noDelay: true };
+			const { host, port } = this.failover.current;
+			const dictionary: Record<string, unknown> = { host, port, noDelay: true };
 			if (this.tls) {
 				const secure = { ...this.tls.secure };
 				const authorities = this.tls.authorities;
@@ -401,7 +404,7 @@ export class MqttClient {
 			if (this.socket !== socket) return;
 			this.guard(() => this.socketEvent(message));
 		};
-		if (this.debugging) this.trace(`connecting to ${this.host}:${this.port}${this.tls ? " (TLS)" : ""}`);
+		if (this.debugging) this.trace(`connecting to ${this.failover.current.host}:${this.failover.current.port}${this.tls ? " (TLS)" : ""}`);
 	}
 
 	private socketEvent(message: number): void {
@@ -459,6 +462,7 @@ export class MqttClient {
 	 */
 	private lost(reason: string, kind?: ErrorKind, detail?: string | number): void {
 		if (this.status === STATE_DISCONNECT && !this.socket) return;   // nothing open
+		const established = this.status === STATE_READY;
 		this.authoritiesTried = 0;
 		this.clearTimer("connTimer");
 		this.clearTimer("tickTimer");
@@ -477,7 +481,11 @@ export class MqttClient {
 		for (const id of unsent) this.emit("error", "tx", "message lost: connection closed before it was sent", { message_id: id });
 		if (!this.resend) this.abandonOutbox();
 		this.emit("disconnect", reason);
-		if (this.reconnect && !this.stopped && !this.closed) this.scheduleReconnect();
+		if (this.stopped || this.closed || this.status !== STATE_DISCONNECT) return;   // or the handler reconnected
+		// Failover: the next address at once while the round lasts (also for connect() without
+		// autoreconn); the policy's delay between rounds. One address: every loss ends a round.
+		if ((this.reconnect || !established) && this.failover.failed(established)) return this.scheduleReconnect(true);
+		if (this.reconnect) this.scheduleReconnect(false);
 	}
 
 	/** resend off (LuatOS behaviour): unacknowledged messages are reported, not kept. */
@@ -489,13 +497,15 @@ export class MqttClient {
 		}
 	}
 
-	private scheduleReconnect(): void {
+	/** The next attempt: at once (the next address of a failover round) or after the policy's delay. */
+	private scheduleReconnect(immediate: boolean): void {
 		let delay = this.reconnectPeriod;
-		if (this.reconnectMax) {
+		if (immediate) delay = 0;
+		else if (this.reconnectMax) {
 			delay = Math.min(this.reconnectMax, this.reconnectPeriod * 2 ** Math.min(this.attempts, 20));
 			delay = delay / 2 + Math.random() * delay / 2;     // jitter: spread clients out after an outage
 		}
-		this.attempts++;
+		if (!immediate) this.attempts++;
 		this.clearTimer("reconnectTimer");
 		if (this.debugging) this.trace(`reconnecting in ${Math.round(delay)} ms`);
 		this.reconnectTimer = Timer.set(() => this.guard(() => {

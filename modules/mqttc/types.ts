@@ -45,6 +45,9 @@ export interface CreateOptions {
 	inflight?: number;
 	/** What to do with a PUBLISH larger than rxSize: "chunk" (deliver in pieces) or "skip". */
 	oversize?: "chunk" | "skip";
+	/** Further broker addresses ("host", "host:port" or {host, port}; at most 8), tried in
+	 * turn when a connection fails or drops (see mqttc/failover). */
+	backup?: ReadonlyArray<string | { host: string; port?: number }>;
 }
 
 /** Metadata of a `recv` event. */

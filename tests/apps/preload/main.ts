@@ -8,6 +8,7 @@ import { romify, changedBindings, isPreloaded, type RomReport } from "rom";   //
 import * as mqttcEntry from "mqttc";
 import * as client from "mqttc/client";
 import * as decoder from "mqttc/decoder";
+import * as failover from "mqttc/failover";
 import * as outbox from "mqttc/outbox";
 import * as packet from "mqttc/packet";
 import * as tls from "mqttc/tls";
@@ -19,7 +20,7 @@ import * as fixture from "fixture/mutable";
 import mqtt from "mqttc";
 
 const namespaces: Record<string, object> = {
-	"mqttc": mqttcEntry, "mqttc/client": client, "mqttc/decoder": decoder, "mqttc/outbox": outbox,
+	"mqttc": mqttcEntry, "mqttc/client": client, "mqttc/decoder": decoder, "mqttc/failover": failover, "mqttc/outbox": outbox,
 	"mqttc/packet": packet, "mqttc/tls": tls, "mqttc/topic": topic, "mqttc/types": types,
 	"mqttc/utf8": utf8, "mqttc/writer": writer,
 };
