@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { startRabbitCluster } from "./lib/rabbitmq.mjs";
 import { mosquittoPub, mosquittoSub } from "./lib/broker.mjs";
 import { startDriver, connected } from "./lib/driver.mjs";
+import { willScenario } from "./lib/scenarios.mjs";
 
 let cluster;
 let a;          // node A: the core scenarios, and the node that goes down in the failover test
@@ -137,30 +138,7 @@ test("a dot in a topic is a level separator: 'a.b' is delivered as 'a/b'", async
 });
 
 test("the will is delivered when the client vanishes, and not after disconnect()", async () => {
-	const watcher = await mosquittoSub(a.port, ["-t", "wills/#", "-q", "1"]);
-	try {
-		const other = await startDriver();
-		await other.create("w1", "127.0.0.1", a.port);
-		await other.call("w1", "auth", "rabbit-will-vanish");
-		assert.equal(await other.call("w1", "will", "wills/vanish", "gone", 1, 0), true);
-		await other.call("w1", "connect");
-		await other.waitEvent("w1", "conack");
-		await other.create("w2", "127.0.0.1", a.port);
-		await other.call("w2", "auth", "rabbit-will-polite");
-		await other.call("w2", "will", "wills/polite", "should not appear", 1);
-		await other.call("w2", "connect");
-		await other.waitEvent("w2", "conack");
-		await other.call("w2", "disconnect");
-		await other.waitEvent("w2", "disconnect");
-		await pause(300);
-		await other.stop();                      // w1's socket closes without DISCONNECT
-		await watcher.waitFor(1);
-		await pause(300);
-		assert.deepEqual(watcher.lines, ["wills/vanish gone"]);
-	}
-	finally {
-		watcher.stop();
-	}
+	await willScenario(a.port, "rabbit-");
 });
 
 test("keepalive: an idle connection pings and gets pong (virtual time)", async () => {

@@ -8,26 +8,10 @@ import { spawn, execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import net from "node:net";
-import { freePort } from "../helpers/net.mjs";
+import { freePort, listening } from "../helpers/net.mjs";
 
 const RABBIT_BIN = process.env.RABBITMQ_BIN ?? "/usr/lib/rabbitmq/bin";
 const EPMD = process.env.EPMD ?? "epmd";
-
-/** Waits until something accepts TCP connections on 127.0.0.1:port. */
-async function listening(port, ms) {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const ok = await new Promise((resolve) => {
-			const socket = net.connect(port, "127.0.0.1");
-			socket.once("connect", () => { socket.destroy(); resolve(true); });
-			socket.once("error", () => resolve(false));
-		});
-		if (ok) return;
-		if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
-		await new Promise((r) => setTimeout(r, 100));
-	}
-}
 
 /** A dedicated epmd (Erlang port mapper) on 127.0.0.1 and a free port. */
 async function startEpmd() {
@@ -202,15 +186,11 @@ export async function startRabbitCluster({ config = [] } = {}) {
 		await b.ctl("stop_app");
 		await b.ctl("join_cluster", a.name);
 		await b.ctl("start_app");
-		await listeningAgain(b.port);
+		await listening(b.port, 30000);
 	}
 	catch (e) {
 		await shutdown();
 		throw e;
 	}
 	return { a, b, shutdown };
-}
-
-async function listeningAgain(port) {
-	await listening(port, 30000);
 }
