@@ -13,10 +13,32 @@ import { freePort, listening } from "../helpers/net.mjs";
 const RABBIT_BIN = process.env.RABBITMQ_BIN ?? "/usr/lib/rabbitmq/bin";
 const EPMD = process.env.EPMD ?? "epmd";
 
+// Nodes run in process groups of their own, which a Ctrl-C or the test runner's SIGTERM
+// does not reach: whatever is still running when this process ends is killed with it.
+const live = new Map();              // pid -> kill()
+function reap() {
+	for (const kill of live.values()) kill();
+	live.clear();
+}
+process.once("exit", reap);
+for (const name of ["SIGINT", "SIGTERM"]) {
+	process.once(name, () => {
+		reap();
+		process.kill(process.pid, name);   // then end as the signal asks (the handler is gone)
+	});
+}
+
+/** Keeps track of a child until it exits; `kill` ends it (and its group) at once. */
+function track(child, kill) {
+	live.set(child.pid, kill);
+	child.once("exit", () => live.delete(child.pid));
+}
+
 /** A dedicated epmd (Erlang port mapper) on 127.0.0.1 and a free port. */
 async function startEpmd() {
 	const port = await freePort();
 	const child = spawn(EPMD, ["-port", String(port), "-address", "127.0.0.1"], { stdio: "ignore" });
+	track(child, () => child.kill("SIGKILL"));
 	await listening(port, 5000);
 	return {
 		port,
@@ -97,6 +119,8 @@ async function makeNode(base, epmd, cookie, name, config) {
 			if (running()) return;
 			// Its own process group: the script, the Erlang VM and its helpers go down together.
 			child = spawn(join(RABBIT_BIN, "rabbitmq-server"), [], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+			const started = child;
+			track(started, () => signal(started, "SIGKILL"));
 			child.stdout.on("data", (d) => { output = (output + d).slice(-20000); });
 			child.stderr.on("data", (d) => { output = (output + d).slice(-20000); });
 			const exited = new Promise((resolve) => child.once("exit", resolve));
