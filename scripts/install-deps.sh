@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh machine: the npm packages (the XS
 # engine is compiled by @agoric/xsnap's install step) and, as root, Debian's mosquitto,
-# mosquitto-clients and openssl. Idempotent: does nothing when everything is there.
+# mosquitto-clients, openssl and rabbitmq-server (the tests start their own nodes; the
+# system service is kept from starting). Idempotent: does nothing when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +16,26 @@ need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -eq 0 ]; then
 		echo "install: apt-get install ${need[*]}"
 		export DEBIAN_FRONTEND=noninteractive
+		# Debian starts a package's service on install; a system RabbitMQ (and mosquitto) would
+		# hold ports and run for nothing: the tests start their own brokers. policy-rc.d 101
+		# forbids the start (only when no policy exists already: then it is left alone).
+		policy=/usr/sbin/policy-rc.d
+		if [ ! -e "$policy" ]; then
+			printf '#!/bin/sh\nexit 101\n' >"$policy"
+			chmod 755 "$policy"
+			trap 'rm -f "$policy"' EXIT
+		fi
 		apt-get update -qq
 		apt-get install -y -qq "${need[@]}" >/dev/null
+		# Under systemd the unit may still have been started (or be started at boot): stop it.
+		if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+			systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
+		fi
 	else
 		echo "install: missing ${need[*]}: install them (sudo apt-get install ${need[*]}) and run again" >&2
 		exit 1

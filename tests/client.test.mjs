@@ -6,8 +6,9 @@ import { writeFileSync, mkdtempSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import net from "node:net";
-import { startBroker, mosquittoPub, mosquittoSub, freePort } from "./lib/broker.mjs";
+import { startBroker, mosquittoPub, freePort } from "./lib/broker.mjs";
 import { startDriver, connected } from "./lib/driver.mjs";
+import { willScenario } from "./lib/scenarios.mjs";
 
 let broker;
 let driver;
@@ -123,31 +124,7 @@ test("invalid topics and arguments return null and nothing reaches the broker", 
 });
 
 test("the will is delivered when the client vanishes, and not after disconnect()", async () => {
-	const watcher = await mosquittoSub(broker.port, ["-t", "wills/#", "-q", "1"]);
-	try {
-		const other = await startDriver();
-		await other.create("w1", "127.0.0.1", broker.port);
-		await other.call("w1", "auth", "will-vanish");
-		assert.equal(await other.call("w1", "will", "wills/vanish", "gone", 1, 0), true);
-		await other.call("w1", "connect");
-		await other.waitEvent("w1", "conack");
-		await other.create("w2", "127.0.0.1", broker.port);
-		await other.call("w2", "auth", "will-polite");
-		await other.call("w2", "will", "wills/polite", "should not appear", 1);
-		await other.call("w2", "connect");
-		await other.waitEvent("w2", "conack");
-		await other.call("w2", "disconnect");
-		await other.waitEvent("w2", "disconnect");
-		await new Promise((r) => setTimeout(r, 300));
-		await other.stop(); // the XS app ends: w1's socket closes without DISCONNECT
-		const lines = await watcher.waitFor(1);
-		await new Promise((r) => setTimeout(r, 300));
-		assert.deepEqual(watcher.lines, ["wills/vanish gone"]);
-		assert.equal(lines.length, 1);
-	}
-	finally {
-		watcher.stop();
-	}
+	await willScenario(broker.port);
 });
 
 test("a refused password gives error conack with code 5, then disconnect", async () => {

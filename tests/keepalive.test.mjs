@@ -118,3 +118,40 @@ test("autoreconn with a cap backs off exponentially with jitter; without one it 
 	await driver.call("fixed", "close");
 	await driver.call("backoff", "close");
 });
+
+test("a broker that drops the connection right after CONNACK does not reset the backoff; a connection that lasts one keepalive tick does", async () => {
+	let drop = true;
+	const scripted = await startScriptedBroker({
+		onPacket(conn, packet) {
+			if (packet.cmd !== "connect") return false;
+			conn.send({ cmd: "connack", returnCode: 0, sessionPresent: false });
+			if (drop) setTimeout(() => conn.close(), 5);
+			return true;
+		},
+	});
+	try {
+		await driver.create("flaky", "127.0.0.1", scripted.port);
+		await driver.call("flaky", "auth", "flaky");
+		await driver.call("flaky", "keepalive", 20);
+		await driver.call("flaky", "autoreconn", true, 200, 4000);
+		await driver.call("flaky", "connect");
+		await driver.advance(20000, 100);
+		const flaps = scripted.connections.length;
+		console.log(`# connections in 20 s to a broker that drops each one after CONNACK, backoff 200..4000 ms: ${flaps}`);
+		// Reset at each CONNACK, every delay would be 100..200 ms: over 100 connections.
+		assert.ok(flaps >= 5 && flaps <= 15, `${flaps} connections`);
+		drop = false;
+		await driver.advance(4000, 100);          // the next attempt succeeds and stays
+		const stable = scripted.connections.length;
+		await driver.advance(6000, 100);          // one keepalive tick (5 s) on it
+		assert.equal(scripted.connections.length, stable, "it stayed connected");
+		scripted.connections.at(-1).close();
+		await driver.waitEvent("flaky", "disconnect", (e) => e.data === "peer");
+		await driver.advance(300, 50);            // base period again: within 200 ms, not 2000..4000
+		assert.equal(scripted.connections.length, stable + 1, "reconnected at the base period");
+		await driver.call("flaky", "close");
+	}
+	finally {
+		await scripted.stop();
+	}
+});

@@ -336,3 +336,32 @@ test("the inflight limit holds back QoS 1 messages beyond it, in order", async (
 		await scripted.stop();
 	}
 });
+
+test("a QoS 2 PUBLISH answered with PUBACK (a broker without QoS 2, like RabbitMQ) is settled once as a QoS 1 downgrade, never resent", async () => {
+	const scripted = await startScriptedBroker({
+		onPacket(conn, packet) {
+			if (packet.cmd !== "publish") return false;
+			conn.send({ cmd: "puback", messageId: packet.messageId });   // PUBACK whatever the QoS
+			return true;
+		},
+	});
+	try {
+		await connected(driver, "noqos2", scripted.port, { id: "noqos2", clean: false });
+		await driver.call("noqos2", "autoreconn", true, 100);
+		const two = await driver.call("noqos2", "publish", "q/two", "exactly once asked", 2);
+		const one = await driver.call("noqos2", "publish", "q/one", "behind it", 1);
+		const sent2 = await driver.waitEvent("noqos2", "sent", (e) => e.data === two);
+		assert.deepEqual(sent2.metas, { message_id: two, qos: 1, downgraded: true });
+		const sent1 = await driver.waitEvent("noqos2", "sent", (e) => e.data === one);
+		assert.equal(sent1.metas, undefined, "a plain QoS 1 ack has no metas");
+		await new Promise((r) => setTimeout(r, 500));
+		assert.equal(driver.seen("noqos2", "disconnect").length, 0, "not a protocol error");
+		assert.equal(driver.seen("noqos2", "sent").length, 2, "sent exactly once each");
+		assert.equal(scripted.received.filter((p) => p.cmd === "publish").length, 2, "nothing resent");
+		assert.equal(scripted.connections.length, 1);
+		await driver.call("noqos2", "close");
+	}
+	finally {
+		await scripted.stop();
+	}
+});

@@ -68,6 +68,13 @@ declare module "mqttc" {
 		inflight?: number;
 		/** A PUBLISH larger than rxSize: "chunk" (deliver in pieces, default) or "skip". */
 		oversize?: "chunk" | "skip";
+		/**
+		 * Further broker addresses (e.g. the other nodes of a cluster): "host", "host:port" or
+		 * {host, port}; the port defaults to create()'s; at most 8. When a connection fails or
+		 * drops, the next address is tried at once until each was tried once (a round); the
+		 * autoreconn delay (or backoff) applies between rounds. Same TLS settings for all.
+		 */
+		backup?: ReadonlyArray<string | { host: string; port?: number }>;
 	}
 
 	/** Metadata of a `recv` event. */
@@ -89,6 +96,14 @@ declare module "mqttc" {
 		topics: string[];
 		/** Granted QoS (0..2) or 0x80 (refused) for each topic. */
 		codes: number[];
+	}
+
+	/** Metadata of a `sent` event; present only when a broker without QoS 2 (RabbitMQ)
+	 * acknowledged a QoS 2 message with PUBACK: delivered at QoS 1 (at least once). */
+	export interface SentMetas {
+		message_id: number;
+		qos: 1;
+		downgraded: true;
 	}
 
 	/** Extra detail of some `error` events. */
@@ -127,7 +142,7 @@ declare module "mqttc" {
 		| [client: MqttClient, event: "suback", granted: boolean, code: number, metas: SubackMetas]
 		| [client: MqttClient, event: "unsuback", message_id: number, payload: undefined, metas: undefined]
 		| [client: MqttClient, event: "recv", topic: string, payload: string | ArrayBuffer, metas: RecvMetas]
-		| [client: MqttClient, event: "sent", message_id: number, payload: undefined, metas: undefined]
+		| [client: MqttClient, event: "sent", message_id: number, payload: undefined, metas: SentMetas | undefined]
 		| [client: MqttClient, event: "disconnect", reason: DisconnectReason, payload: undefined, metas: undefined]
 		| [client: MqttClient, event: "pong", data: undefined, payload: undefined, metas: undefined]
 		| [client: MqttClient, event: "error", kind: "conack", code: number, metas: undefined]
@@ -164,7 +179,8 @@ declare module "mqttc" {
 		/** Sends DISCONNECT and closes; no automatic reconnect after it. false when not connected. */
 		disconnect(): boolean;
 		/** Reconnect after `period` ms (default 3000, at least 100); with `max` > period,
-		 * exponential backoff with jitter up to `max` ms. */
+		 * exponential backoff with jitter up to `max` ms, back to `period` once a connection
+		 * has lasted one keepalive tick (keepalive/4), not merely reached CONNACK. */
 		autoreconn(enable: boolean, period?: number, max?: number): void;
 		/** Publishes; the message id (also for QoS 0, reported by `sent`), or null when refused. */
 		publish(topic: string, data?: Payload | null, qos?: QoS, retain?: Flag): number | null;

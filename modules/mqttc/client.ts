@@ -26,7 +26,8 @@ import { EventQueue } from "mqttc/events";
 import { fieldBytes, topicField, topicFilterBytes } from "mqttc/topic";
 import { toBytes, textOf } from "mqttc/utf8";
 import { tlsSettings, type TlsSettings } from "mqttc/tls";
-import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas } from "mqttc/types";
+import { Failover, brokerAddresses, type BrokerAddress } from "mqttc/failover";
+import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas, SentMetas } from "mqttc/types";
 
 export const STATE_DISCONNECT = 0;
 export const STATE_SCONNECT = 1;
@@ -68,8 +69,7 @@ type Transport = {
 
 export class MqttClient {
 	// Fixed at create()
-	private host: string;
-	private port: number;
+	private failover: Failover;            // the broker address now, and the others to try
 	private tls: TlsSettings | undefined;
 	private authority = 0;                 // which CA of a bundle this connection trusts
 	private authoritiesTried = 0;          // CAs of the bundle that failed in this attempt
@@ -116,9 +116,8 @@ export class MqttClient {
 	private reopen = false;                // connect() during a graceful disconnect: open when it ends
 	private qos2Overflow = false;          // reported once: the QoS 2 window overflowed
 
-	constructor(host: string, port: number, tls: TlsSettings | undefined, options: CreateOptions) {
-		this.host = host;
-		this.port = port;
+	constructor(addresses: BrokerAddress[], tls: TlsSettings | undefined, options: CreateOptions) {
+		this.failover = new Failover(addresses);
 		this.tls = tls;
 		this.connTimeout = options.conn_timeout ?? DEFAULTS.connTimeout;
 		this.binary = options.binary === true;
@@ -153,6 +152,8 @@ export class MqttClient {
 		const inflight = options.inflight ?? DEFAULTS.inflight;
 		if (typeof inflight !== "number" || !(inflight >= 1 && inflight <= 65535)) return "inflight must be 1..65535";
 		if (options.oversize !== undefined && options.oversize !== "chunk" && options.oversize !== "skip") return "oversize must be \"chunk\" or \"skip\"";
+		const addresses = brokerAddresses(host, port, options.backup);
+		if (typeof addresses === "string") return addresses;
 		let tls: TlsSettings | undefined;
 		if (ssl !== undefined && ssl !== null && ssl !== false) {
 			if (!Modules.has("securesocket")) return "TLS needs the securesocket module: include mqttc's manifest_tls.json";
@@ -160,7 +161,7 @@ export class MqttClient {
 			if (typeof settings === "string") return settings;
 			tls = settings;
 		}
-		return new MqttClient(host, port, tls, options);
+		return new MqttClient(addresses, tls, options);
 	}
 
 	// ---- The LuatOS API ------------------------------------------------------------
@@ -237,6 +238,7 @@ export class MqttClient {
 		try {
 			this.stopped = false;
 			this.clearTimer("reconnectTimer");
+			this.failover.restart();
 			this.open();
 			return true;
 		}
@@ -437,7 +439,8 @@ export class MqttClient {
 		try {
 			// noDelay: MQTT packets are small and acknowledged one by one; Nagle's algorithm
 			// would hold each for the peer's delayed ACK (about 40 ms per round trip).
-			const dictionary: Record<string, unknown> = { host: this.host, port: this.port, noDelay: true };
+			const { host, port } = this.failover.current;
+			const dictionary: Record<string, unknown> = { host, port, noDelay: true };
 			if (this.tls) {
 				const secure = { ...this.tls.secure };
 				const authorities = this.tls.authorities;
@@ -468,7 +471,7 @@ export class MqttClient {
 				this.internalError(e);
 			}
 		};
-		if (this.debugging) this.trace(`connecting to ${this.host}:${this.port}${this.tls ? " (TLS)" : ""}`);
+		if (this.debugging) this.trace(`connecting to ${this.failover.current.host}:${this.failover.current.port}${this.tls ? " (TLS)" : ""}`);
 	}
 
 	private socketEvent(message: number): void {
@@ -529,6 +532,7 @@ export class MqttClient {
 	private lost(reason: string, kind?: ErrorKind, detail?: string | number): void {
 		if (this.status === STATE_DISCONNECT && !this.socket) return;   // nothing open
 		this.leaving = this.byeSent = false;
+		const established = this.status === STATE_READY;
 		this.authoritiesTried = 0;
 		this.clearTimer("connTimer");
 		this.clearTimer("tickTimer");
@@ -548,9 +552,15 @@ export class MqttClient {
 		this.emit("disconnect", reason);
 		if (this.reopen) {
 			this.reopen = false;
+			this.failover.restart();
 			this.open();
+			return;
 		}
-		else if (this.reconnect && !this.stopped && !this.closed) this.scheduleReconnect();
+		if (this.stopped || this.closed || this.status !== STATE_DISCONNECT) return;   // or the handler reconnected
+		// Failover: the next address at once while the round lasts (also for connect() without
+		// autoreconn); the policy's delay between rounds. One address: every loss ends a round.
+		if ((this.reconnect || !established) && this.failover.failed(established)) return this.scheduleReconnect(true);
+		if (this.reconnect) this.scheduleReconnect(false);
 	}
 
 	/** Graceful disconnect: DISCONNECT follows everything published before disconnect()
@@ -586,13 +596,15 @@ export class MqttClient {
 		}
 	}
 
-	private scheduleReconnect(): void {
+	/** The next attempt: at once (the next address of a failover round) or after the policy's delay. */
+	private scheduleReconnect(immediate: boolean): void {
 		let delay = this.reconnectPeriod;
-		if (this.reconnectMax) {
+		if (immediate) delay = 0;
+		else if (this.reconnectMax) {
 			delay = Math.min(this.reconnectMax, this.reconnectPeriod * 2 ** Math.min(this.attempts, 20));
 			delay = delay / 2 + Math.random() * delay / 2;     // jitter: spread clients out after an outage
 		}
-		this.attempts++;
+		if (!immediate) this.attempts++;
 		this.clearTimer("reconnectTimer");
 		if (this.debugging) this.trace(`reconnecting in ${Math.round(delay)} ms`);
 		this.reconnectTimer = Timer.set(() => this.guard(() => {
@@ -604,6 +616,7 @@ export class MqttClient {
 	/** The keepalive tick, every keepalive/4 while READY. */
 	private tick(): void {
 		if (this.leaving) return;             // nothing may follow DISCONNECT; the linger bounds the wait
+		this.attempts = 0;                     // the connection survived a tick: back to the base period
 		const action = this.liveness.tick();
 		if (action === DEAD) this.lost("ping_timeout", "other", `no PINGRESP within ${this.keepaliveSeconds * DEAD_AFTER_TICKS / TICKS} s`);
 		else if (action === PING) {
@@ -673,7 +686,8 @@ export class MqttClient {
 			return this.lost("refused");
 		}
 		this.status = STATE_READY;
-		this.attempts = 0;
+		// The backoff is not reset here: a broker that accepts and then drops the connection
+		// would otherwise be hammered at the base period forever (reset in tick()).
 		this.liveness.start();
 		this.tickTimer = Timer.repeat(() => this.guard(() => this.tick()), this.keepaliveSeconds * 1000 / TICKS);
 		const resume = sessionPresent && !this.cleanSession;
@@ -715,6 +729,15 @@ export class MqttClient {
 
 	private acknowledged(type: number, id: number): void {
 		const entry = this.outbox.find(id);
+		if (type === PUBACK && entry && entry.qos === 2 && entry.state === SENT) {
+			// Brokers without QoS 2 (RabbitMQ) answer its PUBLISH with PUBACK: the broker has the
+			// message at QoS 1. Settled once as a downgrade, never resent in a loop.
+			if (this.debugging) this.trace(`  QoS 2 id=${id} acknowledged at QoS 1 (broker without QoS 2)`);
+			this.outbox.remove(entry);
+			this.emit("sent", id, undefined, { message_id: id, qos: 1, downgraded: true } satisfies SentMetas);
+			this.pump();
+			return;
+		}
 		const expected = type === PUBREC || (type === PUBACK) ? SENT : RELEASED;
 		if (!entry || entry.state !== expected || (type === PUBACK) !== (entry.qos === 1)) {
 			// A PUBREC repeated for a message already released is answered again [MQTT-4.3.3].

@@ -45,6 +45,9 @@ export interface CreateOptions {
 	inflight?: number;
 	/** What to do with a PUBLISH larger than rxSize: "chunk" (deliver in pieces) or "skip". */
 	oversize?: "chunk" | "skip";
+	/** Further broker addresses ("host", "host:port" or {host, port}; at most 8), tried in
+	 * turn when a connection fails or drops (see mqttc/failover). */
+	backup?: ReadonlyArray<string | { host: string; port?: number }>;
 }
 
 /** Metadata of a `recv` event. */
@@ -65,6 +68,14 @@ export interface SubackMetas {
 	topics: string[];
 	/** Granted QoS (0..2) or 0x80 for each topic. */
 	codes: number[];
+}
+
+/** Metadata of a `sent` event, present only when a QoS 2 message was acknowledged with
+ * PUBACK by a broker without QoS 2 (RabbitMQ): delivered at most at QoS 1. */
+export interface SentMetas {
+	message_id: number;
+	qos: 1;
+	downgraded: true;
 }
 
 export type MqttEvent = "conack" | "suback" | "unsuback" | "recv" | "sent" | "disconnect" | "pong" | "error";

@@ -13,6 +13,21 @@ export async function freePort() {
 	return port;
 }
 
+/** Waits until something accepts TCP connections on 127.0.0.1:port, polling every `everyMs`. */
+export async function listening(port, ms = 5000, everyMs = 50) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const ok = await new Promise((resolve) => {
+			const socket = net.connect(port, "127.0.0.1");
+			socket.once("connect", () => { socket.destroy(); resolve(true); });
+			socket.once("error", () => resolve(false));
+		});
+		if (ok) return;
+		if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
+		await new Promise((r) => setTimeout(r, everyMs));
+	}
+}
+
 /**
  * Listen on 127.0.0.1 with an ephemeral port; returns the port.
  * @param {net.Server} server

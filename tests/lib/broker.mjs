@@ -4,27 +4,11 @@ import { spawn, execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import net from "node:net";
-import { freePort } from "../helpers/net.mjs";
+import { freePort, listening } from "../helpers/net.mjs";
 
 export const MOSQUITTO = process.env.MOSQUITTO ?? "/usr/sbin/mosquitto";
 
 export { freePort };
-
-/** Waits until something accepts TCP connections on 127.0.0.1:port. */
-async function listening(port, ms = 5000) {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const ok = await new Promise((resolve) => {
-			const socket = net.connect(port, "127.0.0.1");
-			socket.once("connect", () => { socket.destroy(); resolve(true); });
-			socket.once("error", () => resolve(false));
-		});
-		if (ok) return;
-		if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${ms} ms`);
-		await new Promise((r) => setTimeout(r, 50));
-	}
-}
 
 /**
  * Starts mosquitto. `lines` are extra config lines (listener options, password_file...).

@@ -44,6 +44,7 @@ assert<Equal<keyof Types.SslOptions, keyof Api.SslOptions>>();
 assert<Equal<Types.RecvMetas["qos"], Api.RecvMetas["qos"]>>();
 assert<Equal<keyof Types.RecvMetas, keyof Api.RecvMetas>>();
 assert<Equal<Types.SubackMetas, Api.SubackMetas>>();
+assert<Equal<Types.SentMetas, Api.SentMetas>>();
 assert<Equal<Types.MqttEvent, Api.MqttEvent>>();
 assert<Equal<Types.ErrorKind, Api.ErrorKind>>();
 assert<Equal<Types.MqttEvent, Api.EventArguments[1]>>();
