@@ -17,18 +17,22 @@ import { checkTypeScript } from "./apps/preload/check.mjs";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const APP = join(ROOT, "tests/apps/preload");
 
-/** The modules mqttc's manifest.json preloads: [{name, file}]. */
-function preloadedModules(manifestFile = ROOT) {
+/** The modules a manifest preloads (default: manifest_tls.json, which is manifest.json plus
+ * mqttc/tls): [{name, file}]. */
+function preloadedModules(manifestFile = join(ROOT, "manifest_tls.json")) {
 	const manifest = readManifest(manifestFile, { env: {} });
 	const matches = (name) => manifest.preload.some((p) => (p.endsWith("/*") ? name.startsWith(p.slice(0, -1)) : name === p));
 	return [...manifest.modules].filter(([name]) => matches(name)).map(([name, entry]) => ({ name, file: entry.file }));
 }
 
 test("manifest: every mqttc module is preloaded by its own name (mcconfig expands preload wildcards over .js only, not .ts)", () => {
+	// manifest.json preloads everything but mqttc/tls, which manifest_tls.json adds.
 	const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8"));
+	const tls = JSON.parse(readFileSync(join(ROOT, "manifest_tls.json"), "utf8"));
 	const files = readdirSync(join(ROOT, "modules/mqttc")).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
 	const expected = ["mqttc", ...files.map((f) => `mqttc/${f.slice(0, -3)}`)].sort();
-	assert.deepEqual([...manifest.preload].sort(), expected);
+	assert.deepEqual([...manifest.preload, ...tls.preload].sort(), expected);
+	assert.ok(!manifest.preload.includes("mqttc/tls") && !("mqttc/tls" in manifest.modules), "plain apps carry no TLS code");
 });
 
 // ---- static check -------------------------------------------------------------------

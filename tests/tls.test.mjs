@@ -268,7 +268,9 @@ test("ssl given to an app built without TLS: create returns null and says which 
 		assert.equal(await app.call("create", "plain", "127.0.0.1", main.plain, null, null), true, "plain TCP still works");
 		assert.equal(await app.call("create", "tls", "127.0.0.1", main.port, { server_cert: certs.ca.pem }, null), false);
 		assert.equal(await app.call("create", "tls2", "127.0.0.1", main.port, true, null), false);
-		assert.match(app.output, /mqttc: create: TLS needs the securesocket module/);
+		assert.match(app.output, /mqttc: create: TLS needs the securesocket module and mqttc\/tls: include mqttc's manifest_tls.json/);
+		assert.ok(!app.sources.has("mqttc/tls"), "an app built without TLS carries none of mqttc's TLS code");
+		assert.ok(app.sources.has("mqttc/client"));
 	}
 	finally {
 		await app.stop();

@@ -25,7 +25,7 @@ import { Writer } from "mqttc/writer";
 import { EventQueue } from "mqttc/events";
 import { fieldBytes, topicField, topicFilterBytes } from "mqttc/topic";
 import { toBytes, textOf } from "mqttc/utf8";
-import { tlsSettings, type TlsSettings } from "mqttc/tls";
+import type { TlsSettings } from "mqttc/tls";     // types only: TLS code loads with manifest_tls.json
 import { Failover, brokerAddresses, type BrokerAddress } from "mqttc/failover";
 import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas, SentMetas } from "mqttc/types";
 
@@ -156,7 +156,9 @@ export class MqttClient {
 		if (typeof addresses === "string") return addresses;
 		let tls: TlsSettings | undefined;
 		if (ssl !== undefined && ssl !== null && ssl !== false) {
-			if (!Modules.has("securesocket")) return "TLS needs the securesocket module: include mqttc's manifest_tls.json";
+			if (!Modules.has("securesocket") || !Modules.has("mqttc/tls")) return "TLS needs the securesocket module and mqttc/tls: include mqttc's manifest_tls.json";
+			// Only apps built with TLS carry (and load) it: the plain path imports none of it.
+			const { tlsSettings } = Modules.importNow("mqttc/tls") as typeof import("mqttc/tls").default;
 			const settings = tlsSettings(ssl as true | SslOptions);
 			if (typeof settings === "string") return settings;
 			tls = settings;

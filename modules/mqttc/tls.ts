@@ -262,3 +262,7 @@ export function tlsSettings(ssl: true | SslOptions): TlsSettings | string {
 	if (ssl.server_name !== undefined) secure.serverName = ssl.server_name;
 	return settings;
 }
+
+/** What the client takes through Modules.importNow("mqttc/tls"), which gives a module's
+ * default export: TLS code is loaded only by apps built with manifest_tls.json. */
+export default Object.freeze({ tlsSettings });
