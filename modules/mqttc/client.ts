@@ -25,9 +25,8 @@ import { Writer } from "mqttc/writer";
 import { EventQueue } from "mqttc/events";
 import { fieldBytes, topicField, topicFilterBytes } from "mqttc/topic";
 import { toBytes, textOf } from "mqttc/utf8";
-import type { TlsSettings } from "mqttc/tls";     // types only: TLS code loads with manifest_tls.json
 import { Failover, brokerAddresses, type BrokerAddress } from "mqttc/failover";
-import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas, SentMetas } from "mqttc/types";
+import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas, SentMetas, TlsSettings, TlsModule } from "mqttc/types";
 
 export const STATE_DISCONNECT = 0;
 export const STATE_SCONNECT = 1;
@@ -158,7 +157,7 @@ export class MqttClient {
 		if (ssl !== undefined && ssl !== null && ssl !== false) {
 			if (!Modules.has("securesocket") || !Modules.has("mqttc/tls")) return "TLS needs the securesocket module and mqttc/tls: include mqttc's manifest_tls.json";
 			// Only apps built with TLS carry (and load) it: the plain path imports none of it.
-			const { tlsSettings } = Modules.importNow("mqttc/tls") as typeof import("mqttc/tls").default;
+			const { tlsSettings } = Modules.importNow("mqttc/tls") as TlsModule;
 			const settings = tlsSettings(ssl as true | SslOptions);
 			if (typeof settings === "string") return settings;
 			tls = settings;

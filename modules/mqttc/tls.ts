@@ -8,26 +8,8 @@
  * later inside the handshake.
  */
 
-import type { SslOptions } from "mqttc/types";
+import type { SslOptions, SecureDictionary, TlsSettings } from "mqttc/types";
 
-export interface SecureDictionary {
-	verify: boolean;
-	/** Always false: the SDK's TLS keeps one resumable session per host name, shared by every
-	 * connection, and a resumed handshake skips the certificate check. */
-	cache: false;
-	certificate?: ArrayBuffer;
-	clientCertificates?: ArrayBuffer[];
-	clientKey?: ArrayBuffer;
-	applicationLayerProtocolNegotiation?: string | string[];
-	serverName?: string;
-	protocolVersion?: number;
-}
-
-export interface TlsSettings {
-	secure: SecureDictionary;
-	/** Every CA certificate given; a connection trusts one of them at a time (see client). */
-	authorities: ArrayBuffer[];
-}
 
 /** One PEM block: its label and DER bytes. */
 interface PemBlock { label: string; der: Uint8Array; encrypted: boolean }

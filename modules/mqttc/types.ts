@@ -84,3 +84,33 @@ export type MqttEvent = "conack" | "suback" | "unsuback" | "recv" | "sent" | "di
 export type ErrorKind = "connect" | "tx" | "conack" | "other";
 
 export type EventCallback = (client: any, event: MqttEvent, data?: any, payload?: any, metas?: any) => void;
+
+/*
+ * What mqttc/tls makes of the `ssl` argument. Declared here, not in mqttc/tls, because an app
+ * built without TLS has no mqttc/tls module at all, not even for its types.
+ */
+
+/** A Moddable SecureSocket `secure` dictionary. */
+export interface SecureDictionary {
+	verify: boolean;
+	/** Always false: the SDK's TLS keeps one resumable session per host name, shared by every
+	 * connection, and a resumed handshake skips the certificate check. */
+	cache: false;
+	certificate?: ArrayBuffer;
+	clientCertificates?: ArrayBuffer[];
+	clientKey?: ArrayBuffer;
+	applicationLayerProtocolNegotiation?: string | string[];
+	serverName?: string;
+	protocolVersion?: number;
+}
+
+export interface TlsSettings {
+	secure: SecureDictionary;
+	/** Every CA certificate given; a connection trusts one of them at a time (see client). */
+	authorities: ArrayBuffer[];
+}
+
+/** The default export of mqttc/tls, which the client takes with Modules.importNow. */
+export interface TlsModule {
+	tlsSettings(ssl: true | SslOptions): TlsSettings | string;
+}
