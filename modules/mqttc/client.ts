@@ -50,6 +50,8 @@ export const DEFAULTS = Object.freeze({
 	resubscribeBatch: 8,
 	/** Milliseconds disconnect() waits for queued packets to leave before closing. */
 	lingerMs: 2000,
+	/** QoS 1/2 messages that may await ack() at once with manual_ack: true. */
+	manualAck: 32,
 });
 
 /** Keepalive ticks per keepalive interval: PINGREQ after 3 idle ticks, dead after 2 more. */
@@ -83,6 +85,7 @@ export class MqttClient {
 	private chunked: boolean;
 	private resend: boolean;
 	private queueLimit: number;
+	private manualAck: number;             // 0: acknowledge after recv; else how many may await ack()
 	private decoder: Decoder | undefined;
 	private outbox: Outbox;
 
@@ -114,6 +117,8 @@ export class MqttClient {
 	private silentTicks = 0;               // ticks since the client last received
 	private pingTicks = -1;                // ticks since PINGREQ went out, -1: none outstanding
 	private closed = false;
+	private openOnly = false;              // open() was called: no CONNECT until connect()
+	private linked = false;                // open() succeeded: the socket is up, CONNECT not sent
 	private stopped = false;               // disconnect() was called: no autoreconnect
 	private nextId = 0;
 
@@ -122,6 +127,7 @@ export class MqttClient {
 	private subscriptions = new Map<string, number>();
 	private qos2Ids: number[] = [];         // received QoS 2 ids awaiting PUBREL
 	private qos2Overflow = false;
+	private awaitingAck: number[] = [];    // manual_ack: delivered QoS 1/2 messages, id * 4 + qos
 
 	constructor(host: string, port: number, tls: TlsSettings | undefined, options: CreateOptions) {
 		this.host = host;
@@ -132,6 +138,8 @@ export class MqttClient {
 		this.chunked = options.oversize !== "skip";
 		this.resend = options.resend !== false;
 		this.queueLimit = options.queue ?? DEFAULTS.queueLimit;
+		const manual = options.manual_ack;
+		this.manualAck = manual === true ? DEFAULTS.manualAck : typeof manual === "number" ? manual : 0;
 		this.outbox = new Outbox(options.outbox ?? DEFAULTS.outbox, options.inflight ?? DEFAULTS.inflight);
 		this.decoder = new Decoder(options.rxSize ?? DEFAULTS.rxSize, {
 			packet: (packet) => this.received(packet),
@@ -157,6 +165,8 @@ export class MqttClient {
 		const inflight = options.inflight ?? DEFAULTS.inflight;
 		if (typeof inflight !== "number" || !(inflight >= 1 && inflight <= 65535)) return "inflight must be 1..65535";
 		if (options.oversize !== undefined && options.oversize !== "chunk" && options.oversize !== "skip") return "oversize must be \"chunk\" or \"skip\"";
+		const manual = options.manual_ack;
+		if (manual !== undefined && typeof manual !== "boolean" && (typeof manual !== "number" || !(manual >= 1 && manual <= 65535) || (manual | 0) !== manual)) return "manual_ack must be a boolean or 1..65535";
 		let tls: TlsSettings | undefined;
 		if (ssl !== undefined && ssl !== null && ssl !== false) {
 			if (!Modules.has("securesocket")) return "TLS needs the securesocket module: include mqttc's manifest_tls.json";
@@ -228,11 +238,57 @@ export class MqttClient {
 	}
 
 	connect(): boolean {
+		if (this.closed || this.lingerTimer) return false;
+		if (this.openOnly) {
+			// after open(): CONNECT goes now on the open socket, or as soon as it connects
+			this.openOnly = false;
+			this.stopped = false;
+			if (this.linked) {
+				this.linked = false;
+				this.armConnTimer();
+				this.sendConnect();
+			}
+			return true;
+		}
+		if (this.status !== STATE_DISCONNECT) return false;
+		this.stopped = false;
+		this.clearTimer("reconnectTimer");
+		this.openSocket();
+		return true;
+	}
+
+	/**
+	 * Opens the TCP/TLS connection without sending CONNECT: `open` event once it is up
+	 * (state stays STATE_SCONNECT), `error` "connect" + `disconnect` "connect" when it
+	 * cannot be opened within conn_timeout. connect() then sends CONNECT on it. A failed
+	 * open() is not retried by autoreconn. false when not disconnected.
+	 */
+	open(): boolean {
 		if (this.closed || this.status !== STATE_DISCONNECT || this.lingerTimer) return false;
 		this.stopped = false;
 		this.clearTimer("reconnectTimer");
-		this.open();
+		this.openOnly = true;
+		this.openSocket();
 		return true;
+	}
+
+	/**
+	 * manual_ack: acknowledges a QoS 1/2 message delivered by `recv` (PUBACK, or PUBREC for
+	 * QoS 2). true when `message_id` awaited its acknowledgement; false otherwise (unknown or
+	 * already acknowledged, or the connection it came on is gone: the broker delivers it
+	 * again on a resumed session, with dup = 1).
+	 */
+	ack(messageId: unknown): boolean {
+		if (this.closed || typeof messageId !== "number") return false;
+		const list = this.awaitingAck;
+		for (let i = 0; i < list.length; i++) {
+			if (list[i] >> 2 !== messageId) continue;
+			const qos = list[i] & 3;
+			list.splice(i, 1);
+			this.acknowledgePublish(messageId, qos);
+			return true;
+		}
+		return false;
 	}
 
 	disconnect(): boolean {
@@ -361,16 +417,22 @@ export class MqttClient {
 		this.pending = [];
 		this.subscriptions.clear();
 		this.qos2Ids = [];
+		this.awaitingAck.length = 0;
 		this.decoder = undefined;             // frees the receive buffer
 		this.willMessage = undefined;
 	}
 
 	// ---- Connection life cycle -----------------------------------------------------
 
-	private open(): void {
+	private armConnTimer(): void {
+		this.clearTimer("connTimer");
+		this.connTimer = Timer.set(() => this.guard(() => this.lost("conack_timeout", "connect", "no CONNACK within conn_timeout")), this.connTimeout * 1000);
+	}
+
+	private openSocket(): void {
 		this.status = STATE_SCONNECT;
 		this.decoder!.reset();
-		this.connTimer = Timer.set(() => this.guard(() => this.lost("conack_timeout", "connect", "no CONNACK within conn_timeout")), this.connTimeout * 1000);
+		this.armConnTimer();
 		let socket: Transport;
 		try {
 			// noDelay: MQTT packets are small and acknowledged one by one; Nagle's algorithm
@@ -388,7 +450,7 @@ export class MqttClient {
 		}
 		catch (e) {
 			// SecureSocket throws at construction for e.g. an expired CA: try the bundle's next one.
-			if (this.tls && this.nextAuthority()) return this.open();
+			if (this.tls && this.nextAuthority()) return this.openSocket();
 			// DNS or certificate errors thrown at construction take the same path as a refused connection.
 			const reason = `cannot open connection: ${(e as Error).message}`;
 			this.clearTimer("connTimer");
@@ -406,16 +468,16 @@ export class MqttClient {
 
 	private socketEvent(message: number): void {
 		switch (message) {
-		case 1: { // connected
-			this.status = STATE_MQTT;
-			const fields = {
-				clientId: this.clientId, username: this.username, password: this.password,
-				cleanSession: this.cleanSession, keepalive: this.keepaliveSeconds, will: this.willMessage,
-			};
-			if (this.debugging) this.trace(`> CONNECT client_id=${fromUtf8(this.clientId, 0, this.clientId.length)} clean=${this.cleanSession} keepalive=${this.keepaliveSeconds}${this.username ? " username=" + fromUtf8(this.username, 0, this.username.length) : ""}${this.password ? " password=***" : ""}${this.willMessage ? " will" : ""}`);
-			this.sendPacket(encodeConnect(fields));
+		case 1: // connected
+			if (this.openOnly) {
+				// open(): the link is up; CONNECT waits for connect(), no deadline meanwhile
+				this.clearTimer("connTimer");
+				this.linked = true;
+				this.emit("open");
+				break;
+			}
+			this.sendConnect();
 			break;
-		}
 		case 2: { // data
 			const socket = this.socket!;
 			const bytes = new Uint8Array(socket.read(ArrayBuffer));
@@ -429,10 +491,10 @@ export class MqttClient {
 			if (this.lingerTimer && this.writer?.idle) this.lost("user");
 			break;
 		case -1:
-			this.lost("peer", this.status === STATE_READY ? undefined : "connect", "connection closed by the broker");
+			this.lost("peer", this.status === STATE_READY || this.linked ? undefined : "connect", "connection closed by the broker");
 			break;
 		default: // -2
-			if (this.status === STATE_SCONNECT) {
+			if (this.status === STATE_SCONNECT && !this.linked) {
 				const detail = failureDetail(this.socket);
 				if (this.tls && this.nextAuthority()) {
 					// Moddable trusts one CA per connection: try the bundle's next one at once.
@@ -442,7 +504,7 @@ export class MqttClient {
 					this.writer = undefined;
 					try { socket?.close(); } catch { /* already gone */ }
 					this.clearTimer("connTimer");
-					this.open();
+					this.openSocket();
 					break;
 				}
 				this.lost("connect", "connect", (this.tls ? "TLS connection failed (refused, handshake or certificate)" : "connection failed") + detail);
@@ -450,6 +512,16 @@ export class MqttClient {
 			else this.lost("network", "other", "socket error");
 			break;
 		}
+	}
+
+	private sendConnect(): void {
+		this.status = STATE_MQTT;
+		const fields = {
+			clientId: this.clientId, username: this.username, password: this.password,
+			cleanSession: this.cleanSession, keepalive: this.keepaliveSeconds, will: this.willMessage,
+		};
+		if (this.debugging) this.trace(`> CONNECT client_id=${fromUtf8(this.clientId, 0, this.clientId.length)} clean=${this.cleanSession} keepalive=${this.keepaliveSeconds}${this.username ? " username=" + fromUtf8(this.username, 0, this.username.length) : ""}${this.password ? " password=***" : ""}${this.willMessage ? " will" : ""}`);
+		this.sendPacket(encodeConnect(fields));
 	}
 
 	/**
@@ -471,13 +543,16 @@ export class MqttClient {
 		this.writer = undefined;
 		this.status = STATE_DISCONNECT;
 		this.pingTicks = -1;
+		const openOnly = this.openOnly;
+		this.openOnly = this.linked = false;
+		this.awaitingAck.length = 0;          // acks belong to this connection; a resumed session redelivers
 		if (this.debugging) this.trace(`connection lost: ${reason}${detail !== undefined ? " (" + detail + ")" : ""}`);
 		if (kind) this.emit("error", kind, detail);
 		// QoS 0 messages that never reached the socket: say so rather than drop them silently.
 		for (const id of unsent) this.emit("error", "tx", "message lost: connection closed before it was sent", { message_id: id });
 		if (!this.resend) this.abandonOutbox();
 		this.emit("disconnect", reason);
-		if (this.reconnect && !this.stopped && !this.closed) this.scheduleReconnect();
+		if (this.reconnect && !this.stopped && !this.closed && !openOnly) this.scheduleReconnect();
 	}
 
 	/** resend off (LuatOS behaviour): unacknowledged messages are reported, not kept. */
@@ -500,7 +575,7 @@ export class MqttClient {
 		if (this.debugging) this.trace(`reconnecting in ${Math.round(delay)} ms`);
 		this.reconnectTimer = Timer.set(() => this.guard(() => {
 			this.reconnectTimer = undefined;
-			if (!this.closed && !this.stopped && this.status === STATE_DISCONNECT) this.open();
+			if (!this.closed && !this.stopped && this.status === STATE_DISCONNECT) this.openSocket();
 		}), delay);
 	}
 
@@ -643,20 +718,37 @@ export class MqttClient {
 
 	private receivedPublish(packet: PublishPacket): void {
 		if (this.debugging) this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total}${packet.dup ? " dup" : ""}`);
-		if (this.duplicateQos2(packet)) return;
+		if (this.duplicateQos2(packet) || this.awaiting(packet)) return;
 		const payload = packet.payload!;
 		let data: string | ArrayBuffer;
 		if (!this.binary && isUtf8(payload, 0, payload.length, true)) data = fromUtf8(payload, 0, payload.length);
 		else data = payload.slice().buffer;    // binary wanted, or not text: bytes, never mangled
+		const deferred = this.deferAck(packet);
 		this.emit("recv", packet.topic, data, recvMetas(packet));
-		this.acknowledgePublish(packet);
+		if (!deferred) this.acknowledgePublish(packet.id, packet.qos);
+	}
+
+	/** manual_ack: a QoS 1/2 message whose ack() is still awaited arrived again: delivered already. */
+	private awaiting(packet: PublishPacket): boolean {
+		return this.manualAck > 0 && packet.qos > 0 && this.awaitingAck.indexOf(packet.id * 4 + packet.qos) >= 0;
+	}
+
+	/** manual_ack: true when the app acknowledges this message with ack(); within the bound only. */
+	private deferAck(packet: PublishPacket): boolean {
+		if (!this.manualAck || packet.qos === 0) return false;
+		if (this.awaitingAck.length >= this.manualAck) {
+			this.emit("error", "other", `more than ${this.manualAck} messages await ack(): acknowledged at once`, { message_id: packet.id });
+			return false;
+		}
+		this.awaitingAck.push(packet.id * 4 + packet.qos);
+		return true;
 	}
 
 	/** A piece of a PUBLISH larger than rxSize. */
 	private receivedPart(packet: PublishPacket, chunk: Uint8Array, offset: number): void {
 		if (offset === 0) {
 			if (this.debugging) this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total} (larger than rxSize)`);
-			if (this.duplicateQos2(packet)) {
+			if (this.duplicateQos2(packet) || this.awaiting(packet)) {
 				packet.id = -packet.id;           // mark the parts still to come: deliver and acknowledge nothing
 				return;
 			}
@@ -666,13 +758,16 @@ export class MqttClient {
 			}
 		}
 		if (packet.id < 0) return;
+		const last = offset + chunk.length === packet.total;
+		let deferred = false;
 		if (this.chunked && packet.topic !== undefined) {
 			const metas = recvMetas(packet);
 			metas.offset = offset;
 			metas.total = packet.total;
+			deferred = last && this.deferAck(packet);
 			this.emit("recv", packet.topic, this.binary ? chunk.slice().buffer : chunkText(chunk), metas);
 		}
-		if (offset + chunk.length === packet.total) this.acknowledgePublish(packet);
+		if (last && !deferred) this.acknowledgePublish(packet.id, packet.qos);
 	}
 
 	/** QoS 2 exactly once: a PUBLISH whose id awaits PUBREL was delivered already; answer it again. */
@@ -685,16 +780,16 @@ export class MqttClient {
 
 	/** After the app has the whole message: PUBACK (QoS 1), or PUBREC (QoS 2) and remember
 	 * its id until PUBREL, within a bounded window. */
-	private acknowledgePublish(packet: PublishPacket): void {
-		if (packet.qos === 1) this.sendPacket(encodeAck(PUBACK, packet.id));
-		if (packet.qos !== 2) return;
+	private acknowledgePublish(id: number, qos: number): void {
+		if (qos === 1) this.sendPacket(encodeAck(PUBACK, id));
+		if (qos !== 2) return;
 		if (this.qos2Ids.length >= DEFAULTS.qos2Window) {
 			this.qos2Ids.shift();
 			if (!this.qos2Overflow) this.emit("error", "other", `more than ${DEFAULTS.qos2Window} QoS 2 messages awaiting PUBREL: duplicates can no longer be detected`);
 			this.qos2Overflow = true;
 		}
-		this.qos2Ids.push(packet.id);
-		this.sendPacket(encodeAck(PUBREC, packet.id));
+		this.qos2Ids.push(id);
+		this.sendPacket(encodeAck(PUBREC, id));
 	}
 
 	// ---- Outgoing ------------------------------------------------------------------

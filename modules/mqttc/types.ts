@@ -45,6 +45,10 @@ export interface CreateOptions {
 	inflight?: number;
 	/** What to do with a PUBLISH larger than rxSize: "chunk" (deliver in pieces) or "skip". */
 	oversize?: "chunk" | "skip";
+	/** true or 1..65535: the app acknowledges QoS 1/2 messages with client.ack(message_id)
+	 * after `recv`; at most this many (true: 32) may await it, beyond that one is
+	 * acknowledged at once with an `error` "other" event. */
+	manual_ack?: boolean | number;
 }
 
 /** Metadata of a `recv` event. */
@@ -67,7 +71,7 @@ export interface SubackMetas {
 	codes: number[];
 }
 
-export type MqttEvent = "conack" | "suback" | "unsuback" | "recv" | "sent" | "disconnect" | "pong" | "error";
+export type MqttEvent = "open" | "conack" | "suback" | "unsuback" | "recv" | "sent" | "disconnect" | "pong" | "error";
 
 /** `error` kinds, as LuatOS names them. */
 export type ErrorKind = "connect" | "tx" | "conack" | "other";
