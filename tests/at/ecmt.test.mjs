@@ -6,9 +6,17 @@ import {rig} from "./_load.mjs";
 /** A fresh ArrayBuffer holding exactly these bytes (ab(...) may be a shared pool). */
 const ab = (x) => new Uint8Array(Buffer.from(x)).buffer;
 
+/** AT+ECMTOPEN: OK at once, "+ECMTOPEN: 0,0" once the client reports TCP open. */
+function opened(r, line = 'AT+ECMTOPEN=0,"127.0.0.1",1883') {
+	assert.deepEqual(r.cmd(line), ["OK"]);
+	assert.deepEqual(r.client.calls.at(-1), ["open"]);
+	r.client.fire("open");
+	assert.deepEqual(r.take(), ["+ECMTOPEN: 0,0"]);
+}
+
 async function connected(opts) {
 	const r = await rig(opts);
-	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"127.0.0.1",1883'), ["OK", "+ECMTOPEN: 0,0"]);
+	opened(r);
 	assert.deepEqual(r.cmd('AT+ECMTCONN=0,"dev1"'), ["OK"]);
 	r.client.fire("conack");
 	assert.deepEqual(r.take(), ["+ECMTCONN: 0,0,0"]);
@@ -61,14 +69,14 @@ test("overlong line gets ERROR and the engine keeps answering", async () => {
 
 test("seed 002 sequence: OPEN, CONN, SUB, PUB, UNS, DISC", async () => {
 	const r = await rig();
-	assert.deepEqual(r.cmd('AT+ECMTOPEN=0, "127.0.0.1",1883'), ["OK", "+ECMTOPEN: 0,0"]);
+	opened(r, 'AT+ECMTOPEN=0, "127.0.0.1",1883');
 	const c = r.client;
 	assert.equal(c.host, "127.0.0.1");
 	assert.equal(c.port, 1883);
 	assert.equal(c.ssl, false);
 	assert.equal(c.opts.binary, true);
 	assert.deepEqual(r.cmd("AT+ECMTCONN=0"), ["OK"]);
-	assert.deepEqual(c.calls.slice(0, 3), [["auth", "", undefined, undefined, true], ["keepalive", 120], ["connect"]]);
+	assert.deepEqual(c.calls.slice(0, 4), [["open"], ["auth", "", undefined, undefined, true], ["keepalive", 120], ["connect"]]);
 	c.fire("conack");
 	assert.deepEqual(r.take(), ["+ECMTCONN: 0,0,0"]);
 	assert.deepEqual(r.cmd("AT+ECMTCONN?"), ["+ECMTCONN: 0,3", "OK"]);
@@ -167,7 +175,7 @@ test("commands before OPEN / CONN get ERROR", async () => {
 	assert.deepEqual(r.cmd('AT+ECMTPUB=0,0,0,0,"t","x"'), ["ERROR"]);
 	assert.deepEqual(r.cmd("AT+ECMTCLOSE=0"), ["ERROR"]);
 	assert.deepEqual(r.cmd("AT+ECMTDISC=0"), ["ERROR"]);
-	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"h",1883'), ["OK", "+ECMTOPEN: 0,0"]);
+	opened(r, 'AT+ECMTOPEN=0,"h",1883');
 	assert.deepEqual(r.cmd('AT+ECMTPUB=0,0,0,0,"t","x"'), ["ERROR"]);
 	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"h",1883'), ["OK", "+ECMTOPEN: 0,2"]);
 	assert.deepEqual(r.cmd("AT+ECMTOPEN?"), ['+ECMTOPEN: 0,"h",1883', "OK"]);
@@ -189,10 +197,11 @@ test("ECMTCFG sets what ECMTOPEN/ECMTCONN apply, and reads back", async () => {
 	assert.deepEqual(r.cmd('AT+ECMTCFG="version",0,4'), ["OK"]);
 	assert.deepEqual(r.cmd('AT+ECMTCFG="keepalive",0'), ['+ECMTCFG: "keepalive",60', "OK"]);
 	assert.deepEqual(r.cmd('AT+ECMTCFG="will",0'), ['+ECMTCFG: "will",1,1,0,"dev/state","gone"', "OK"]);
-	r.cmd('AT+ECMTOPEN=0,"h",1883');
+	opened(r, 'AT+ECMTOPEN=0,"h",1883');
 	assert.equal(r.client.opts.conn_timeout, 7);
+	assert.equal(r.client.opts.manual_ack, 32);
 	assert.deepEqual(r.cmd('AT+ECMTCONN=0,"id","u","p"'), ["OK"]);
-	assert.deepEqual(r.client.calls, [["auth", "id", "u", "p", false], ["keepalive", 60], ["will", "dev/state", "gone", 1, 0], ["connect"]]);
+	assert.deepEqual(r.client.calls, [["open"], ["auth", "id", "u", "p", false], ["keepalive", 60], ["will", "dev/state", "gone", 1, 0], ["connect"]]);
 	assert.deepEqual(r.cmd("AT+ECMTCONN?"), ["+ECMTCONN: 0,2", "OK"]);
 	assert.ok(r.cmd("AT+ECMTCFG=?").length === 6);
 	assert.deepEqual(r.cmd("AT+ECMTPUB=?"), ['+ECMTPUB: (0),(0-65535),(0-2),(0,1),"<topic>"[,"<payload>"]', "OK"]);
@@ -200,7 +209,7 @@ test("ECMTCFG sets what ECMTOPEN/ECMTCONN apply, and reads back", async () => {
 
 test("connect failures: refused, timeout, TCP; CONN may be retried", async () => {
 	const r = await rig();
-	r.cmd('AT+ECMTOPEN=0,"h",1883');
+	opened(r, 'AT+ECMTOPEN=0,"h",1883');
 	const c = r.client;
 	r.cmd('AT+ECMTCONN=0,"x"');
 	c.fire("error", "conack", 5);
@@ -221,7 +230,7 @@ test("connect failures: refused, timeout, TCP; CONN may be retried", async () =>
 });
 
 test("losing the connection: +ECMTSTAT with mapped codes, pending ops fail with 2", async () => {
-	for (const [reason, code] of [["peer", 1], ["ping_timeout", 2], ["tx", 6], ["network", 7], ["protocol", 7]]) {
+	for (const [reason, code] of [["peer", 1], ["network", 1], ["ping_timeout", 2], ["tx", 6], ["protocol", 7]]) {
 		const r = await connected();
 		r.cmd('AT+ECMTPUB=0,5,1,0,"t","x"');
 		r.cmd('AT+ECMTSUB=0,6,"s",1');
@@ -232,7 +241,7 @@ test("losing the connection: +ECMTSTAT with mapped codes, pending ops fail with 
 		// the old client is forgotten: its events change nothing
 		r.client.fire("recv", "t", "late", {message_id: 0});
 		assert.deepEqual(r.take(), []);
-		assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"h",1883'), ["OK", "+ECMTOPEN: 0,0"]);
+		opened(r, 'AT+ECMTOPEN=0,"h",1883');
 	}
 });
 
@@ -263,17 +272,16 @@ test("data mode: CR/LF and binary up to Ctrl-Z, Esc cancels, overflow", async ()
 	assert.deepEqual(r.cmd("AT"), ["AT", "OK"]);
 });
 
-test("URCs are held back in data mode and bounded", async () => {
-	const r = await connected({engine: {urcMax: 60}});
+test("URCs are held back in data mode and come after its result", async () => {
+	const r = await connected();
 	r.e.input('AT+ECMTPUB=0,0,0,0,"t"\r');
 	r.take();
-	r.client.fire("recv", "a", ab("1"), {message_id: 0});
-	r.client.fire("recv", "b", ab("2"), {message_id: 0});
-	r.client.fire("recv", "c", ab("3"), {message_id: 0}); // over 60 bytes: dropped
+	r.client.fire("recv", "a", ab("1"), {message_id: 0, qos: 0});
+	r.client.fire("recv", "b", ab("2"), {message_id: 9, qos: 1});
+	r.client.fire("sent", 1);
 	assert.deepEqual(r.take(), []);
 	r.e.input("data\x1a");
-	assert.deepEqual(r.take(), ["OK", '+ECMTRECV: 0,0,"a","1"', '+ECMTRECV: 0,0,"b","2"']);
-	assert.equal(r.e.urcDropped, 1);
+	assert.deepEqual(r.take(), ["OK", '+ECMTRECV: 0,0,"a","1"', '+ECMTRECV: 0,9,"b","2"']);
 });
 
 test("ECMTRECV writes payload bytes raw", async () => {
@@ -285,7 +293,7 @@ test("ECMTRECV writes payload bytes raw", async () => {
 
 test("DISC while not connected and with a client that cannot send DISCONNECT", async () => {
 	let r = await rig();
-	r.cmd('AT+ECMTOPEN=0,"h",1883');
+	opened(r, 'AT+ECMTOPEN=0,"h",1883');
 	assert.deepEqual(r.cmd("AT+ECMTDISC=0"), ["OK", "+ECMTDISC: 0,0"]);
 	r = await connected();
 	r.client.disconnect = () => false;
