@@ -97,6 +97,7 @@ export async function rig(opts = {}) {
 		create: (host, port, ssl, o) => {
 			if (opts.createFails) return null;
 			const c = new FakeClient(host, port, ssl, o);
+			Object.assign(c.refuse, opts.refuse);
 			clients.push(c);
 			return c;
 		},

@@ -316,3 +316,105 @@ test("exceptions inside the client or the transport never reach input()", async 
 	const e = new engine.AtEngine({write() { throw new Error("uart gone"); }});
 	assert.doesNotThrow(() => e.input("AT\r\nAT+ECMTOPEN=0,\"h\",1\r\n"));
 });
+
+test("flow control: a QoS 1/2 message is acknowledged only once its URC is queued; the rest waits, in order", async () => {
+	const r = await connected({engine: {txMax: 4096}}); // message area: 4096 - 2048 reserve
+	const c = r.client;
+	r.room = 0; // the UART takes nothing for now
+	const big = "m".repeat(900);
+	for (let i = 1; i <= 5; i++) c.fire("recv", "t", ab(big + i), {message_id: i, qos: 1, retain: 0, dup: 0});
+	c.fire("recv", "t", ab("q0"), {message_id: 0, qos: 0, retain: 0, dup: 0});
+	const acks = () => c.calls.filter((x) => x[0] === "ack").map((x) => x[1]);
+	assert.deepEqual(acks(), [1, 2], "two URCs fit the message area; the others wait unacknowledged");
+	assert.deepEqual(r.take(), []);
+	// an answer still finds room in the queue: the reserve is not for messages
+	r.e.input("AT\r\n");
+	r.drain(); // the UART takes everything from now on
+	assert.deepEqual(acks(), [1, 2, 3, 4, 5]);
+	const lines = r.take().filter((l) => l.startsWith("+ECMTRECV"));
+	assert.deepEqual(lines.map((l) => l.slice(0, 16)), ["+ECMTRECV: 0,1,\"", "+ECMTRECV: 0,2,\"", "+ECMTRECV: 0,3,\"", "+ECMTRECV: 0,4,\"", "+ECMTRECV: 0,5,\"", "+ECMTRECV: 0,0,\""]);
+	assert.ok(r.raw().includes("\r\nOK\r\n"));
+	assert.equal(r.e.messagesDropped, 0);
+});
+
+test("flow control: messages that find no room are reported by +ECMTDROPPED, never dropped silently", async () => {
+	const r = await connected({engine: {txMax: 4096, holdMax: 2000}});
+	const c = r.client;
+	r.room = 0;
+	const big = "m".repeat(900);
+	for (let i = 1; i <= 6; i++) c.fire("recv", "t", ab(big + i), {message_id: i, qos: 1, retain: 0, dup: 0});
+	for (let i = 0; i < 3; i++) c.fire("recv", "t", ab(big), {message_id: 0, qos: 0, retain: 0, dup: 0});
+	// 2 queued, 2 held (2000 bytes), the rest dropped: 2 QoS 1 (left unacknowledged at the broker) and 3 QoS 0
+	assert.equal(r.e.messagesDropped, 5);
+	r.drain();
+	const lines = r.take();
+	assert.equal(lines.filter((l) => l.startsWith("+ECMTRECV")).length, 4);
+	const reports = lines.filter((l) => l.startsWith("+ECMTDROPPED: 0,"));
+	assert.ok(reports.length >= 1);
+	assert.equal(reports.reduce((n, l) => n + Number(l.split(",")[1]), 0), 5);
+	assert.deepEqual(c.calls.filter((x) => x[0] === "ack").map((x) => x[1]), [1, 2, 3, 4]);
+});
+
+test("a final result for every line: a 100 KB line gets ERROR although the UART takes nothing meanwhile", async () => {
+	const r = await rig({echo: true, room: 0});
+	r.e.input("AT+ECMTPUB=0,0,0,0,\"t\",\"" + "x".repeat(100 * 1024) + "\"\r\nAT\r\n");
+	r.drain();
+	const text = r.raw();
+	assert.ok(text.endsWith("\r\nERROR\r\nAT\r\n\r\nOK\r\n"), JSON.stringify(text.slice(-40)));
+	assert.ok(r.e.echoDropped > 90 * 1024, "the echo that found no room is counted");
+	assert.ok(text.length < 4096, "the queue stayed bounded");
+});
+
+test("Backspace/DEL removes a whole UTF-8 character", async () => {
+	const r = await connected();
+	// a stray \u201d typed and erased: the line is still the seed's
+	r.e.input("AT+ECMTSUB=0,1,\u201dtest\u201d\u201d\x7f,2\r\n");
+	assert.deepEqual(r.take(), ["OK"]);
+	assert.deepEqual(r.client.calls.at(-1), ["subscribe", "test", 2]);
+	r.e.input("AT+ECMTPUB=0,0,0,0,\"t\",\"\u00e9\u4e2d\ud83d\ude00\b\b\"\r\n"); // 4-byte then 3-byte characters
+	assert.deepEqual(r.take(), ["OK"]);
+	assert.deepEqual(r.client.calls.at(-1), ["publish", "t", "\u00e9", 0, 0]);
+	r.e.input(Buffer.concat([Buffer.from("AT"), Buffer.from([0x80, 0x80, 0x7f, 0x7f]), Buffer.from("\r\n")])); // stray continuation bytes: one each
+	assert.deepEqual(r.take(), ["OK"]);
+});
+
+test("OPEN that cannot open the network: +ECMTOPEN: 0,1, and the client is gone", async () => {
+	const r = await rig();
+	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"h",1883'), ["OK"]);
+	assert.deepEqual(r.cmd("AT+ECMTCONN?"), ["+ECMTCONN: 0,1", "OK"]);
+	assert.deepEqual(r.cmd('AT+ECMTCONN=0,"x"'), ["ERROR"], "no CONNECT before the network is open");
+	r.client.fire("error", "connect", "refused");
+	r.client.fire("disconnect", "connect");
+	assert.deepEqual(r.take(), ["+ECMTOPEN: 0,1"]);
+	assert.ok(r.client.closed);
+	assert.deepEqual(r.cmd("AT+ECMTCONN?"), ["OK"]);
+	// open() refused at once
+	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"h",1883').slice(0, 1), ["OK"]);
+	r.client.fire("open");
+	r.take();
+	// the open link dropped before CONN: +ECMTSTAT
+	r.client.fire("disconnect", "peer");
+	assert.deepEqual(r.take(), ["+ECMTSTAT: 0,1"]);
+	// a client that refuses to open at all
+	const r2 = await rig({refuse: {open: true}});
+	assert.deepEqual(r2.cmd('AT+ECMTOPEN=0,"h",1883'), ["OK", "+ECMTOPEN: 0,1"]);
+	assert.ok(r2.client.closed);
+});
+
+test("PUB/SUB/UNS without an answer within the ECMTCFG packet timeout fail with result 2", {timeout: 10000}, async () => {
+	const r = await rig();
+	assert.deepEqual(r.cmd('AT+ECMTCFG="timeout",0,1'), ["OK"]);
+	opened(r);
+	r.cmd("AT+ECMTCONN=0");
+	r.client.fire("conack");
+	r.take();
+	assert.deepEqual(r.cmd('AT+ECMTSUB=0,11,"a",1'), ["OK"]);
+	assert.deepEqual(r.cmd('AT+ECMTPUB=0,12,1,0,"a","x"'), ["OK"]);
+	assert.deepEqual(r.cmd('AT+ECMTUNS=0,13,"a"'), ["OK"]);
+	await new Promise((res) => setTimeout(res, 1300));
+	assert.deepEqual(r.take(), ["+ECMTSUB: 0,11,2", "+ECMTPUB: 0,12,2", "+ECMTUNS: 0,13,2"]);
+	// a late SUBACK changes nothing; the engine answers
+	r.client.fire("suback", true, 1, {message_id: 1, topics: ["a"], codes: [1]});
+	assert.deepEqual(r.take(), []);
+	assert.deepEqual(r.cmd("AT"), ["OK"]);
+});
