@@ -34,7 +34,7 @@ const OP_PUB = 4;
 /** How long a blocking command waits for the broker (CONNECT: mqttc conn_timeout, the same). */
 export const OP_TIMEOUT_MS = 5000;
 /** Its name, for the code 8 line of a timeout. */
-const OP_NAMES = ["", "+MQTTCONNECT", "+MQTTSUB", "+MQTTUNSUB", "+MQTTPUB"];
+const OP_NAMES = Object.freeze(["", "+MQTTCONNECT", "+MQTTSUB", "+MQTTUNSUB", "+MQTTPUB"]);
 
 const HOST_MAX = 128;
 const CERT_MAX = 1536;

@@ -137,6 +137,7 @@ test("a broker that stops answering (SIGSTOP): SUB/PUB give code 8 within 5 s an
 			await m.expect(line("+ECMTSUB: 0,7,2"), 6000);
 			assert.ok(Date.now() - t0 < 2000 + 2000);
 			await m.cmd("AT", OK);
+			m.saveTranscript("stopped-broker.txt");
 		} finally {
 			process.kill(broker.pid, "SIGCONT");
 		}
@@ -204,6 +205,7 @@ test("a connection reset by the broker's side gives +ECMTSTAT: 0,1 and +MQTTDISC
 			relay.reset();
 			await m.expectAll([line("+ECMTSTAT: 0,1"), line("+MQTTDISCONNECTED:5")]);
 			await m.cmd("AT", OK);
+			m.saveTranscript("reset.txt");
 		} finally {
 			relay.close();
 		}
@@ -246,6 +248,7 @@ test("OPEN to a closed port gives +ECMTOPEN: 0,1 at once (refused), without wait
 			await m.expect(line("+ECMTCONN: 0,0,0"));
 			assert.match(broker.log(), /New client connected .* as late/);
 			assert.equal(connections(), opened, "CONNECT went on the connection OPEN made");
+			m.saveTranscript("open-closed-port.txt");
 		} finally {
 			await broker.stop();
 		}
