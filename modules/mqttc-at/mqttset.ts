@@ -167,7 +167,10 @@ export class MqttSet implements AtDialect {
 			const type = argInt(a[1], 0, 2), size = argInt(a[3], 1, CERT_MAX);
 			const content = argText(a[2], CERT_MAX, false);
 			if (type < 0 || size < 0 || content === undefined) return this.fail(N, 3);
-			const pem = normalizePem(content);
+			// A block that starts like PEM but does not parse (the seed's own example elides its
+			// body: "-----BEGIN CERTIFICATE-----......") is stored as given and answered OK, as
+			// a modem stores a file; AT+MQTTCONNECT then fails with code 2 (mqttc refuses it).
+			const pem = normalizePem(content) ?? (content.indexOf("-----BEGIN ") === 0 ? content : undefined);
 			if (!pem) return this.fail(N, 3);
 			this.certs[type] = pem;
 		}

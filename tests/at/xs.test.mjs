@@ -295,3 +295,19 @@ test("dialect B: AT+MQTTTLS with the CA certificate against a TLS mosquitto; the
 		pki.cleanup();
 	}
 });
+
+test("dialect B: the seed's own AT+MQTTTLS line (certificate body elided) answers OK as in the seed; CONNECT then fails with code 2", {timeout: 60000}, async () => {
+	await withSession(async (m, broker) => {
+		await m.cmd("AT+MQTTTLS=?", line("+MQTTTLS:(0-1)"));
+		await m.expect(OK);
+		await m.cmd('AT+MQTTTLS=1,0,"-----BEGIN CERTIFICATE-----......",1181', OK);
+		await m.cmd("AT+MQTTTLS?", line("+MQTTTLS:1"));
+		await m.expect(OK);
+		await m.cmd(`AT+MQTTCONFIG=127.0.0.1,${broker.port},MQTT002,1,60`, OK);
+		await m.cmd("AT+MQTTCONNECT", line("+MQTTCONNECT:2"));
+		await m.expect(ERROR);
+		await m.cmd("AT+MQTTTLS=0", OK);
+		await m.cmd("AT+MQTTCONNECT", line("+MQTTCONNECT:0"));
+		await m.expect(OK);
+	});
+});
