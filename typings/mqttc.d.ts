@@ -74,8 +74,10 @@ declare module "mqttc" {
 		 * broker keeps what the app has not yet taken. true: at most 32 may await `ack()` at
 		 * once; a number 1..65535 sets that bound. Beyond it a message is acknowledged at once,
 		 * as without the option, after an `error` event "other" with its `message_id`.
+		 * A message delivered in pieces (larger than rxSize) awaits `ack()` after its last piece.
 		 * Messages still awaiting `ack()` when the connection drops are not acknowledged; on a
-		 * resumed session the broker delivers them again (dup = 1).
+		 * resumed session the broker delivers them again (dup = 1). A duplicate of a message
+		 * that still awaits `ack()` is not delivered again.
 		 */
 		manual_ack?: boolean | number;
 	}
