@@ -179,7 +179,9 @@ declare module "mqttc" {
 		 * (state() stays STATE_SCONNECT), or `error` "connect" then `disconnect` "connect"
 		 * when it cannot be opened within conn_timeout. connect() then sends CONNECT on it
 		 * (and starts a new conn_timeout for CONNACK). autoreconn does not retry a failed
-		 * open(). false when not disconnected.
+		 * open(). false when not disconnected. On the Linux simulator the SDK's socket reports
+		 * a refused connection as connected (it fails the first write): there `open` comes
+		 * and connect() then fails with `error` "connect"; on lwIP (ESP32) it is an error at once.
 		 */
 		open(): boolean;
 		/**

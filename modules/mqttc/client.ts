@@ -261,7 +261,8 @@ export class MqttClient {
 	 * Opens the TCP/TLS connection without sending CONNECT: `open` event once it is up
 	 * (state stays STATE_SCONNECT), `error` "connect" + `disconnect` "connect" when it
 	 * cannot be opened within conn_timeout. connect() then sends CONNECT on it. A failed
-	 * open() is not retried by autoreconn. false when not disconnected.
+	 * open() is not retried by autoreconn. false when not disconnected. (The Linux
+	 * simulator's socket reports a refused connect as connected: there connect() fails.)
 	 */
 	open(): boolean {
 		if (this.closed || this.status !== STATE_DISCONNECT || this.lingerTimer) return false;
