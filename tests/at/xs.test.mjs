@@ -113,11 +113,11 @@ test("dialect A: killing the broker gives +ECMTSTAT: 0,1; the engine answers and
 	});
 });
 
-test("dialect A: OPEN to a closed port gives +ECMTOPEN: 0,1 (TCP is opened by OPEN); CONN then has nothing to use", {timeout: 30000}, async () => {
+test("dialect A: OPEN to a closed port gives +ECMTOPEN: 0,1 (TCP is opened by OPEN, ESP32 sockets); CONN then has nothing to use", {timeout: 30000}, async () => {
 	const broker = await mosquitto();
 	const P = broker.port;
 	await broker.stop();
-	const m = await startModem();
+	const m = await startModem({platform: "esp32"});
 	try {
 		await m.cmd(`AT+ECMTOPEN=0,"127.0.0.1",${P}`, OK);
 		await m.expect(line("+ECMTOPEN: 0,1"));
