@@ -3,19 +3,22 @@
  * the MQTT AT command sets of cellular and Wi-Fi modems over a serial line.
  *
  *   import {AtEngine} from "mqttc-at";
- *   const at = new AtEngine({write: (bytes) => serial.write(bytes)});
- *   serial.onReadable = () => at.input(serial.read());
+ *   const at = new AtEngine({write: (bytes) => uart.write(bytes)});  // returns bytes taken
+ *   uart.onReadable = () => at.input(uart.read());
+ *   uart.onWritable = () => at.writable();
  *
- * This entry module only adds the default client factory (mqtt.create); the engine
+ * This entry module only adds the defaults that need Moddable modules: the client factory
+ * (mqtt.create) and the timers of command timeouts (Moddable's Timer); the engine
  * itself lives in mqttc-at/engine and does not import mqttc, so it can be driven by any
  * object with the client API (the unit tests do that).
  */
 
 import mqtt from "mqttc";
+import Timer from "timer";
 import {AtEngine as Engine, VERSION} from "mqttc-at/engine";
-import type {AtClient, AtCreate, AtEngineOptions} from "mqttc-at/types";
+import type {AtClient, AtCreate, AtEngineOptions, AtTimer} from "mqttc-at/types";
 
-export type {AtClient, AtCreate, AtEngineOptions};
+export type {AtClient, AtCreate, AtEngineOptions, AtTimer};
 export {VERSION};
 
 /** Makes a client with mqtt.create for the engine. */
@@ -23,9 +26,15 @@ export function createClient(...[host, port, ssl, opts]: Parameters<AtCreate>): 
 	return mqtt.create(undefined, host, port, ssl, opts) as AtClient | null;
 }
 
+/** One-shot timers on Moddable's Timer. */
+const moddableTimer: AtTimer = Object.freeze({
+	set: (callback: () => void, ms: number): unknown => Timer.set(callback, ms),
+	clear: (handle: unknown): void => Timer.clear(handle as Timer),
+});
+
 export class AtEngine extends Engine {
 	constructor(options: AtEngineOptions) {
-		super({...options, create: options.create ?? createClient});
+		super({...options, create: options.create ?? createClient, timer: options.timer ?? moddableTimer});
 	}
 }
 

@@ -75,6 +75,18 @@ declare module "mqttc" {
 		 * autoreconn delay (or backoff) applies between rounds. Same TLS settings for all.
 		 */
 		backup?: ReadonlyArray<string | { host: string; port?: number }>;
+		/**
+		 * Deferred acknowledgement: the app acknowledges each QoS 1/2 message itself with
+		 * `client.ack(metas.message_id)` after `recv` (e.g. once it is on flash), so that the
+		 * broker keeps what the app has not yet taken. true: at most 32 may await `ack()` at
+		 * once; a number 1..65535 sets that bound. Beyond it a message is acknowledged at once,
+		 * as without the option, after an `error` event "other" with its `message_id`.
+		 * A message delivered in pieces (larger than rxSize) awaits `ack()` after its last piece.
+		 * Messages still awaiting `ack()` when the connection drops are not acknowledged; on a
+		 * resumed session the broker delivers them again (dup = 1). A duplicate of a message
+		 * that still awaits `ack()` is not delivered again.
+		 */
+		manual_ack?: boolean | number;
 	}
 
 	/** Metadata of a `recv` event. */
@@ -116,7 +128,7 @@ declare module "mqttc" {
 		total?: number;
 	}
 
-	export type MqttEvent = "conack" | "suback" | "unsuback" | "recv" | "sent" | "disconnect" | "pong" | "error";
+	export type MqttEvent = "open" | "conack" | "suback" | "unsuback" | "recv" | "sent" | "disconnect" | "pong" | "error";
 
 	/** `error` kinds, as LuatOS names them. */
 	export type ErrorKind = "connect" | "tx" | "conack" | "other";
@@ -138,6 +150,7 @@ declare module "mqttc" {
 	 * payload, metas). Switching on `event` narrows the others.
 	 */
 	export type EventArguments =
+		| [client: MqttClient, event: "open", data: undefined, payload: undefined, metas: undefined]
 		| [client: MqttClient, event: "conack", data: undefined, payload: undefined, metas: undefined]
 		| [client: MqttClient, event: "suback", granted: boolean, code: number, metas: SubackMetas]
 		| [client: MqttClient, event: "unsuback", message_id: number, payload: undefined, metas: undefined]
@@ -176,6 +189,22 @@ declare module "mqttc" {
 		debug(on: boolean): void;
 		/** Starts connecting; false when already connecting or connected. */
 		connect(): boolean;
+		/**
+		 * Opens the TCP/TLS connection without sending CONNECT: `open` event once it is up
+		 * (state() stays STATE_SCONNECT), or `error` "connect" then `disconnect` "connect"
+		 * when it cannot be opened within conn_timeout. connect() then sends CONNECT on it
+		 * (and starts a new conn_timeout for CONNACK). autoreconn does not retry a failed
+		 * open(). false when not disconnected. On the Linux simulator the SDK's socket reports
+		 * a refused connection as connected (it fails the first write): there `open` comes
+		 * and connect() then fails with `error` "connect"; on lwIP (ESP32) it is an error at once.
+		 */
+		open(): boolean;
+		/**
+		 * With `manual_ack`: acknowledges the QoS 1/2 message `message_id` delivered by
+		 * `recv` (PUBACK, or PUBREC for QoS 2). true when it awaited its acknowledgement;
+		 * false when unknown, already acknowledged, or its connection is gone.
+		 */
+		ack(message_id: number): boolean;
 		/** Sends DISCONNECT and closes; no automatic reconnect after it. false when not connected. */
 		disconnect(): boolean;
 		/** Reconnect after `period` ms (default 3000, at least 100); with `max` > period,

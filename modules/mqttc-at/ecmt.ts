@@ -2,29 +2,33 @@
  * mqttc-at/ecmt: dialect A, the AT+ECMT* command set (Eigencomm EC616 family, the same
  * shape as Quectel's AT+QMT*). One MQTT connection, <tcpconnectID> 0.
  *
- * Flow: AT+ECMTOPEN creates the mqttc client and answers OK then "+ECMTOPEN: 0,0";
- * the TCP connection itself is made by AT+ECMTCONN together with the MQTT CONNECT
- * (mqttc opens TCP and sends CONNECT in one step), so a broker that cannot be reached
- * shows as "+ECMTCONN: 0,2". Results arrive as URCs after OK:
+ * Flow: AT+ECMTOPEN creates the mqttc client and opens the TCP connection (mqttc open()):
+ * OK, then "+ECMTOPEN: 0,0" once it is up or "+ECMTOPEN: 0,1" when it cannot be opened
+ * within the "timeout" packet time; AT+ECMTCONN sends CONNECT on that connection.
+ * Results arrive as URCs after OK:
  *   +ECMTCONN: 0,0,<CONNACK code>   CONNACK received (code 0 accepted, 1..5 refused)
  *   +ECMTCONN: 0,2                  no CONNACK (TCP/TLS failed, timeout, link lost)
  *   +ECMTSUB: 0,<msgID>,0,<granted>[,<granted>...]   SUBACK (128 = refused)
  *   +ECMTUNS: 0,<msgID>,0           UNSUBACK
  *   +ECMTPUB: 0,<msgID>,0           QoS 0 handed to the socket / PUBACK / PUBCOMP
- *   +ECMT{PUB,SUB,UNS}: 0,<msgID>,2 the connection went away before the acknowledgement
- *   +ECMTRECV: 0,<msgID>,"<topic>","<payload>"   payload bytes raw, unescaped
- *   +ECMTSTAT: 0,<err>              an established connection was lost (see statCode)
+ *   +ECMT{PUB,SUB,UNS}: 0,<msgID>,2 no acknowledgement within the "timeout" packet time
+ *                                   (AT+ECMTCFG, default 10 s), or the connection went away
+ *   +ECMTRECV: 0,<msgID>,"<topic>","<payload>"   payload bytes raw, unescaped; written when
+ *                                   the serial queue has room, QoS 1/2 acknowledged only then
+ *   +ECMTDROPPED: 0,<count>         received messages that found no room (engine bounds)
+ *   +ECMTSTAT: 0,<err>              an open connection was lost (see statCode)
  * After +ECMTSTAT, AT+ECMTDISC or AT+ECMTCLOSE the client is gone: AT+ECMTOPEN again.
  */
 
 import type {AtClient, AtDialect, AtIo} from "mqttc-at/types";
-import {splitArgs, argInt, argQuoted, KIND_READ, KIND_SET, KIND_TEST, TOPIC_MAX, ID_MAX, USER_MAX, PASS_MAX, type Arg} from "mqttc-at/parser";
+import {splitArgs, argInt, argQuoted, KIND_READ, KIND_SET, KIND_TEST, TOPIC_MAX, ID_MAX, USER_MAX, PASS_MAX, ACK_WAIT, type Arg} from "mqttc-at/parser";
 
 const PH_CLOSED = 0;
 const PH_OPEN = 1;
 const PH_CONNECTING = 2;
 const PH_CONNECTED = 3;
 const PH_DISCONNECTING = 4;
+const PH_OPENING = 5; // reported as 1 by AT+ECMTCONN?
 
 const HOST_MAX = 128;
 const PENDING_MAX = 16;
@@ -37,14 +41,15 @@ const OP_UNS = 2;
 /** +ECMTSTAT error code for an mqttc disconnect reason. */
 export function statCode(reason: string): number {
 	switch (reason) {
-		case "peer": return 1; // connection closed or reset by peer
+		case "peer": // connection closed by peer
+		case "network": return 1; // or reset by peer (a socket error on an open connection)
 		case "ping_timeout": return 2; // PINGREQ got no answer
 		case "connect": return 3; // CONNECT could not be sent (TCP/TLS connect failed)
 		case "conack_timeout":
 		case "refused": return 4; // CONNACK missing or negative
 		case "user": return 5; // client sent DISCONNECT
 		case "tx": return 6; // sending failed
-		default: return 7; // "network", "protocol", anything else: link not usable
+		default: return 7; // "protocol", anything else: link not usable
 	}
 }
 
@@ -54,6 +59,8 @@ interface Pending {
 	id: number;
 	/** The msgID the host gave. */
 	at: number;
+	/** Date.now() after which the result is "failed" (2). */
+	deadline: number;
 	topics?: string[];
 }
 
@@ -69,6 +76,7 @@ export class Ecmt implements AtDialect {
 	private host = "";
 	private port = 0;
 	private pending: Pending[] = [];
+	private timer: unknown = undefined;
 	// AT+ECMTCFG values, applied at the next ECMTOPEN (timeout) or ECMTCONN (the rest)
 	private keepaliveS = 120;
 	private clean = 1;
@@ -96,7 +104,7 @@ export class Ecmt implements AtDialect {
 			return true;
 		}
 		if (name === "+ECMTCONN" && kind === KIND_READ) {
-			if (this.phase !== PH_CLOSED) io.line("+ECMTCONN: 0," + this.phase);
+			if (this.phase !== PH_CLOSED) io.line("+ECMTCONN: 0," + (this.phase === PH_OPENING ? PH_OPEN : this.phase));
 			io.line("OK");
 			return true;
 		}
@@ -212,7 +220,7 @@ export class Ecmt implements AtDialect {
 		}
 		let c: AtClient | null = null;
 		try {
-			c = io.create(host, port, false, {conn_timeout: this.pktTimeout, binary: true, rxSize: io.rxSize, oversize: "skip"});
+			c = io.create(host, port, false, {conn_timeout: this.pktTimeout, binary: true, rxSize: io.rxSize, oversize: "skip", manual_ack: ACK_WAIT});
 		} catch {
 			c = null;
 		}
@@ -224,9 +232,24 @@ export class Ecmt implements AtDialect {
 		this.attach(c);
 		this.host = host;
 		this.port = port;
-		this.phase = PH_OPEN;
-		io.urc(["+ECMTOPEN: 0,0"]);
-		return true;
+		if (!c.open) {
+			// a client that cannot open TCP apart from CONNECT: TCP comes with AT+ECMTCONN
+			this.phase = PH_OPEN;
+			io.urc(["+ECMTOPEN: 0,0"]);
+			return true;
+		}
+		this.phase = PH_OPENING;
+		let opening = false;
+		try {
+			opening = c.open();
+		} catch {
+			opening = false;
+		}
+		if (!opening) {
+			this.teardown();
+			io.urc(["+ECMTOPEN: 0,1"]);
+		}
+		return true; // "+ECMTOPEN: 0,<0/1>" follows from the client's open or disconnect event
 	}
 
 	private attach(c: AtClient): void {
@@ -236,7 +259,9 @@ export class Ecmt implements AtDialect {
 
 	private closeCmd(a: Arg[]): boolean {
 		if (argInt(a[0], 0, 0) < 0 || a.length !== 1 || this.phase === PH_CLOSED) return false;
+		const opening = this.phase === PH_OPENING;
 		this.io.line("OK");
+		if (opening) this.io.urc(["+ECMTOPEN: 0,1"]);
 		this.teardown();
 		this.io.urc(["+ECMTCLOSE: 0,0"]);
 		return true;
@@ -281,7 +306,7 @@ export class Ecmt implements AtDialect {
 		}
 		const id = n === 1 ? this.client!.subscribe(topics[0], first) : this.client!.subscribe(map);
 		if (typeof id !== "number") return false;
-		this.pending.push({op: OP_SUB, id, at: mid, topics});
+		this.track({op: OP_SUB, id, at: mid, deadline: 0, topics});
 		this.io.line("OK");
 		return true;
 	}
@@ -297,7 +322,7 @@ export class Ecmt implements AtDialect {
 		}
 		const id = this.client!.unsubscribe(topics.length === 1 ? topics[0] : topics);
 		if (typeof id !== "number") return false;
-		this.pending.push({op: OP_UNS, id, at: mid});
+		this.track({op: OP_UNS, id, at: mid, deadline: 0});
 		this.io.line("OK");
 		return true;
 	}
@@ -322,7 +347,7 @@ export class Ecmt implements AtDialect {
 	private publish(topic: string, data: string | ArrayBuffer, qos: number, retain: number, mid: number): boolean {
 		const id = this.client!.publish(topic, data, qos, retain);
 		if (typeof id !== "number") return false;
-		this.pending.push({op: OP_PUB, id, at: mid});
+		this.track({op: OP_PUB, id, at: mid, deadline: 0});
 		this.io.line("OK");
 		return true;
 	}
@@ -331,8 +356,10 @@ export class Ecmt implements AtDialect {
 		if (argInt(a[0], 0, 0) < 0 || a.length !== 1) return false;
 		const io = this.io;
 		switch (this.phase) {
+			case PH_OPENING:
 			case PH_OPEN:
 				io.line("OK");
+				if (this.phase === PH_OPENING) io.urc(["+ECMTOPEN: 0,1"]);
 				this.teardown();
 				io.urc(["+ECMTDISC: 0,0"]);
 				return true;
@@ -376,7 +403,28 @@ export class Ecmt implements AtDialect {
 	private failPending(): void {
 		const list = this.pending;
 		this.pending = [];
+		this.io.cancel(this.timer);
+		this.timer = undefined;
 		for (const p of list) this.io.urc([opName(p.op) + p.at + ",2"]);
+	}
+
+	/** Awaits the acknowledgement of a command, for at most the "timeout" packet time. */
+	private track(p: Pending): void {
+		p.deadline = Date.now() + this.pktTimeout * 1000;
+		this.pending.push(p);
+		if (this.timer === undefined) this.timer = this.io.later(this.pktTimeout * 1000, () => this.expire());
+	}
+
+	/** Fails what waited too long; all share one timeout, so the oldest is first. */
+	private expire(): void {
+		this.timer = undefined;
+		const now = Date.now() + 5; // timers may fire a little early
+		const list = this.pending;
+		while (list.length && list[0].deadline <= now) {
+			const p = list.shift()!;
+			this.io.urc([opName(p.op) + p.at + ",2"]);
+		}
+		if (list.length) this.timer = this.io.later(list[0].deadline - now + 5, () => this.expire());
 	}
 
 	close(): void {
@@ -384,6 +432,8 @@ export class Ecmt implements AtDialect {
 		this.client = null;
 		this.phase = PH_CLOSED;
 		this.pending = [];
+		this.io.cancel(this.timer);
+		this.timer = undefined;
 		if (c) c.close();
 	}
 
@@ -391,6 +441,12 @@ export class Ecmt implements AtDialect {
 		if (c !== this.client || !c) return;
 		const io = this.io;
 		switch (event) {
+			case "open":
+				if (this.phase === PH_OPENING) {
+					this.phase = PH_OPEN;
+					io.urc(["+ECMTOPEN: 0,0"]);
+				}
+				return;
 			case "conack":
 				if (this.phase === PH_CONNECTING) {
 					this.phase = PH_CONNECTED;
@@ -435,8 +491,9 @@ export class Ecmt implements AtDialect {
 				return;
 			case "recv": {
 				const mid = metas && typeof metas.message_id === "number" ? metas.message_id : 0;
+				const qos = metas && typeof metas.qos === "number" ? metas.qos : 0;
 				const body = typeof payload === "string" ? payload : payload instanceof ArrayBuffer ? payload : "";
-				io.urc(["+ECMTRECV: 0," + mid + ',"' + String(data) + '","', body, '"']);
+				io.message(c, qos, mid, ["+ECMTRECV: 0," + mid + ',"' + String(data) + '","', body, '"'], "+ECMTDROPPED: 0,");
 				return;
 			}
 		}
@@ -459,6 +516,14 @@ export class Ecmt implements AtDialect {
 	private lost(reason: string): void {
 		const io = this.io;
 		switch (this.phase) {
+			case PH_OPENING:
+				this.teardown();
+				io.urc(["+ECMTOPEN: 0,1"]); // the network could not be opened
+				return;
+			case PH_OPEN:
+				this.teardown();
+				io.urc(["+ECMTSTAT: 0," + statCode(reason)]);
+				return;
 			case PH_CONNECTING:
 				this.failPending();
 				if (!this.connAnswered) io.urc(["+ECMTCONN: 0,2"]);

@@ -1,21 +1,25 @@
 /*
  * mqttc-at/mqttset: dialect B, the AT+MQTT* command set of a Wi-Fi module (seed 003).
  *
- * Values may be written with or without quotes. AT+MQTTCONNECT, AT+MQTTSUB and
- * AT+MQTTUNSUB block: their final result waits for CONNACK (5 s timeout), SUBACK or
- * UNSUBACK; lines that arrive meanwhile get ERROR. A failing command answers
+ * Values may be written with or without quotes. AT+MQTTCONNECT, AT+MQTTSUB, AT+MQTTUNSUB
+ * and AT+MQTTPUB at QoS 1/2 block: their final result waits for CONNACK, SUBACK, UNSUBACK
+ * or PUBACK/PUBCOMP, for at most OP_TIMEOUT_MS (5 s, the seed's CONNECT timeout), then
+ * code 8; lines that arrive meanwhile get ERROR. A failing command answers
  * "+<CMD>:<code>" with the seed's error code, then ERROR:
  *   2 client could not be made, 3 invalid parameter, 4 no room (subscription list),
  *   5 network unusable / not connected, 6 could not be scheduled (mqttc refused it),
- *   7 malformed packet from the broker, 8 CONNACK timeout, 9 CONNECT or subscription
- *   refused, 11 AT+MQTTCONNECT before AT+MQTTCONFIG.
+ *   7 malformed packet from the broker, 8 no answer from the broker in time, 9 CONNECT
+ *   or subscription refused, 11 AT+MQTTCONNECT before AT+MQTTCONFIG.
  * Unsolicited lines:
- *   +MQTTSUBRECV:"<topic>",<len>,<payload>   a message; <len> payload bytes follow raw
+ *   +MQTTSUBRECV:"<topic>",<len>,<payload>   a message; <len> payload bytes follow raw.
+ *                                            Written when the serial queue has room; a
+ *                                            QoS 1/2 one is acknowledged only then.
+ *   +MQTTDROPPED:<count>                     received messages that found no room
  *   +MQTTDISCONNECTED:<code>                 an established connection was lost
  */
 
 import type {AtClient, AtDialect, AtIo, AtSsl} from "mqttc-at/types";
-import {splitArgs, argInt, argText, KIND_EXEC, KIND_READ, KIND_SET, KIND_TEST, TOPIC_MAX, ID_MAX, USER_MAX, PASS_MAX} from "mqttc-at/parser";
+import {splitArgs, argInt, argText, KIND_EXEC, KIND_READ, KIND_SET, KIND_TEST, TOPIC_MAX, ID_MAX, USER_MAX, PASS_MAX, ACK_WAIT} from "mqttc-at/parser";
 
 const PH_CLOSED = 0;
 const PH_CONNECTING = 1;
@@ -25,6 +29,12 @@ const OP_NONE = 0;
 const OP_CONN = 1;
 const OP_SUB = 2;
 const OP_UNSUB = 3;
+const OP_PUB = 4;
+
+/** How long a blocking command waits for the broker (CONNECT: mqttc conn_timeout, the same). */
+export const OP_TIMEOUT_MS = 5000;
+/** Its name, for the code 8 line of a timeout. */
+const OP_NAMES = Object.freeze(["", "+MQTTCONNECT", "+MQTTSUB", "+MQTTUNSUB", "+MQTTPUB"]);
 
 const HOST_MAX = 128;
 const CERT_MAX = 1536;
@@ -97,6 +107,7 @@ export class MqttSet implements AtDialect {
 	private op = OP_NONE;
 	private opId = -1;
 	private opTopic = "";
+	private opTimer: unknown = undefined;
 	// AT+MQTTCONFIG
 	private configured = false;
 	private host = "";
@@ -156,7 +167,10 @@ export class MqttSet implements AtDialect {
 			const type = argInt(a[1], 0, 2), size = argInt(a[3], 1, CERT_MAX);
 			const content = argText(a[2], CERT_MAX, false);
 			if (type < 0 || size < 0 || content === undefined) return this.fail(N, 3);
-			const pem = normalizePem(content);
+			// A block that starts like PEM but does not parse (the seed's own example elides its
+			// body: "-----BEGIN CERTIFICATE-----......") is stored as given and answered OK, as
+			// a modem stores a file; AT+MQTTCONNECT then fails with code 2 (mqttc refuses it).
+			const pem = normalizePem(content) ?? (content.indexOf("-----BEGIN ") === 0 ? content : undefined);
 			if (!pem) return this.fail(N, 3);
 			this.certs[type] = pem;
 		}
@@ -210,7 +224,7 @@ export class MqttSet implements AtDialect {
 		const io = this.io;
 		let c: AtClient | null;
 		try {
-			c = io.create(this.host, this.port, this.ssl(), {conn_timeout: 5, binary: true, rxSize: io.rxSize, oversize: "skip"});
+			c = io.create(this.host, this.port, this.ssl(), {conn_timeout: OP_TIMEOUT_MS / 1000, binary: true, rxSize: io.rxSize, oversize: "skip", manual_ack: ACK_WAIT});
 		} catch {
 			c = null;
 		}
@@ -237,12 +251,25 @@ export class MqttSet implements AtDialect {
 		this.opId = id;
 		this.opTopic = topic;
 		this.io.busy(true);
+		// CONNECT has mqttc's conn_timeout (the same 5 s, reported through its disconnect event)
+		if (op !== OP_CONN) this.opTimer = this.io.later(OP_TIMEOUT_MS, () => this.timedOut());
 	}
 
 	private end(): void {
 		this.op = OP_NONE;
 		this.opId = -1;
+		this.io.cancel(this.opTimer);
+		this.opTimer = undefined;
 		this.io.busy(false);
+	}
+
+	/** The broker did not answer in time: code 8; the client stays connected. */
+	private timedOut(): void {
+		this.opTimer = undefined;
+		const op = this.op;
+		if (op === OP_NONE) return;
+		this.end();
+		this.fail(OP_NAMES[op], 8);
 	}
 
 	private pub(kind: number, line: string, at: number): boolean {
@@ -256,7 +283,9 @@ export class MqttSet implements AtDialect {
 		if (this.phase !== PH_CONNECTED || !this.client) return this.fail(N, 5);
 		const id = this.client.publish(topic, a[3].s, qos, retain);
 		if (typeof id !== "number") return this.fail(N, 6);
-		return this.ok();
+		if (qos === 0) return this.ok();
+		this.begin(OP_PUB, id); // OK once PUBACK (QoS 1) or PUBCOMP (QoS 2) is in
+		return true;
 	}
 
 	private sub(kind: number, line: string, at: number): boolean {
@@ -377,6 +406,7 @@ export class MqttSet implements AtDialect {
 				if (op === OP_CONN) this.fail("+MQTTCONNECT", code === 0 ? 5 : code);
 				else if (op === OP_SUB) this.fail("+MQTTSUB", 5);
 				else if (op === OP_UNSUB) this.fail("+MQTTUNSUB", 5);
+				else if (op === OP_PUB) this.fail("+MQTTPUB", 5);
 				if (was === PH_CONNECTED) io.urc(["+MQTTDISCONNECTED:" + (code === 0 ? 5 : code)]);
 				return;
 			}
@@ -396,6 +426,12 @@ export class MqttSet implements AtDialect {
 				this.ok();
 				return;
 			}
+			case "sent": {
+				if (this.op !== OP_PUB || data !== this.opId) return;
+				this.end();
+				this.ok();
+				return;
+			}
 			case "unsuback": {
 				if (this.op !== OP_UNSUB || data !== this.opId) return;
 				const i = this.findSub(this.opTopic);
@@ -409,7 +445,9 @@ export class MqttSet implements AtDialect {
 				if (payload instanceof ArrayBuffer) body = payload;
 				else if (typeof payload === "string") body = ArrayBuffer.fromString(payload);
 				const len = typeof body === "string" ? 0 : body.byteLength;
-				io.urc(['+MQTTSUBRECV:"' + String(data) + '",' + len + ",", body]);
+				const qos = metas && typeof metas.qos === "number" ? metas.qos : 0;
+				const mid = metas && typeof metas.message_id === "number" ? metas.message_id : 0;
+				io.message(c, qos, mid, ['+MQTTSUBRECV:"' + String(data) + '",' + len + ",", body], "+MQTTDROPPED:");
 				return;
 			}
 		}

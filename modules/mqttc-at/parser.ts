@@ -26,6 +26,9 @@ export const TOPIC_MAX = 256;
 export const ID_MAX = 128;
 export const USER_MAX = 128;
 export const PASS_MAX = 256;
+/** mqttc manual_ack bound of the dialects' clients: received QoS 1/2 messages whose
+ * acknowledgement may wait for room on the serial line (engine HOLD_COUNT is above it). */
+export const ACK_WAIT = 32;
 
 export const KIND_EXEC = 0;
 export const KIND_READ = 1;

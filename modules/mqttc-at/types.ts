@@ -14,6 +14,10 @@ export interface AtClient {
 	will(topic: string, payload: string | ArrayBuffer, qos?: number, retain?: number): boolean;
 	on(cb: AtEventCallback): unknown;
 	connect(): boolean;
+	/** Opens TCP/TLS without CONNECT (mqttc open(): `open` event); optional for other clients. */
+	open?(): boolean;
+	/** Acknowledges a QoS 1/2 message (mqttc manual_ack); optional for other clients. */
+	ack?(message_id: number): boolean;
 	disconnect(): boolean;
 	publish(topic: string, data: string | ArrayBuffer, qos?: number, retain?: number): number | null;
 	subscribe(topic: string | Record<string, number>, qos?: number): number | null;
@@ -32,22 +36,32 @@ export interface AtCreateOptions {
 	conn_timeout?: number;
 	binary?: boolean;
 	oversize?: "chunk" | "skip";
+	manual_ack?: boolean | number;
 }
 
 /** Makes a client; mqttc-at (the entry module) passes one built on mqtt.create. */
 export type AtCreate = (host: string, port: number, ssl: AtSsl, opts: AtCreateOptions) => AtClient | null;
 
 export interface AtEngineOptions {
-	/** Sends bytes to the serial line: responses, echo, prompts and URCs. */
-	write(bytes: ArrayBuffer | string): void;
+	/**
+	 * Hands bytes to the serial line: responses, echo, prompts and URCs. Returns how many
+	 * bytes the transport took (the rest stays queued; call engine.writable() when it has
+	 * room again), or nothing when it took them all.
+	 */
+	write(bytes: ArrayBuffer | string): number | void;
 	/** Client factory; required for mqttc-at/engine, defaulted by the "mqttc-at" entry module. */
 	create?: AtCreate;
 	/** Longest command line in bytes, terminator excluded (default 2048, minimum 64). */
 	lineMax?: number;
 	/** Largest ECMTPUB data-mode payload in bytes (default 4096, minimum 16). */
 	dataMax?: number;
-	/** Bytes of unsolicited result codes held back while in data mode (default 4096). */
-	urcMax?: number;
+	/** Bytes that may wait for the serial line (default 8192, at least 2560); 2048 of them
+	 * are kept for echo, answers and final results. */
+	txMax?: number;
+	/** Bytes of received messages held while the serial queue is full (default 32768). */
+	holdMax?: number;
+	/** Timers for command timeouts; the "mqttc-at" entry module passes Moddable's Timer. */
+	timer?: AtTimer;
 	/** Receive buffer of each client (mqtt.create rxSize; default 4096). A larger PUBLISH is skipped. */
 	rxSize?: number;
 	/** Echo on at start (default true, like a modem after power-up). */
@@ -56,12 +70,28 @@ export interface AtEngineOptions {
 	version?: string;
 }
 
+/** One-shot timers: set(callback, ms) returns a handle for clear(). */
+export interface AtTimer {
+	set(callback: () => void, ms: number): unknown;
+	clear(handle: unknown): void;
+}
+
 /** What the engine offers a dialect. */
 export interface AtIo {
 	/** Writes one response line (CRLF appended). */
 	line(text: string): void;
 	/** Writes an unsolicited result code made of parts (CRLF appended); held back in data mode. */
 	urc(parts: (string | ArrayBuffer)[]): void;
+	/**
+	 * Writes a received message's URC when the serial queue has room, then acknowledges a
+	 * QoS 1/2 one (client.ack(mid)); holds it in order until then. When it cannot be held
+	 * either, writes the URC `<drop><count>` instead.
+	 */
+	message(client: AtClient, qos: number, mid: number, parts: (string | ArrayBuffer)[], drop: string): void;
+	/** Calls `cb` once after `ms` (as a command of its own: events wait until it returns). */
+	later(ms: number, cb: () => void): unknown;
+	/** Cancels a later() call. */
+	cancel(handle: unknown): void;
 	/** Enters data mode after the current command: prompt "> ", then bytes until Ctrl-Z (data) or Esc (null). */
 	dataMode(done: (data: ArrayBuffer | null) => void): void;
 	/** Marks a command whose final result comes later (busy) or has come (not busy). */

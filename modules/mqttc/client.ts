@@ -51,6 +51,8 @@ export const DEFAULTS = Object.freeze({
 	qos2Window: 64,
 	/** Topics per SUBSCRIBE when subscriptions are restored after a reconnect. */
 	resubscribeBatch: 8,
+	/** QoS 1/2 messages that may await ack() at once with manual_ack: true. */
+	manualAck: 32,
 	/** Publish topics whose checked, encoded form is kept (the cache is emptied when full). */
 	topicCache: 8,
 	/** Milliseconds disconnect() waits for queued packets to leave, DISCONNECT to go out and
@@ -77,6 +79,7 @@ export class MqttClient {
 	private chunked: boolean;
 	private resend: boolean;
 	private queueLimit: number;
+	private manualAck: number;             // 0: acknowledge after recv; else how many may await ack()
 	private decoder: Decoder | undefined;
 	private session: Session;
 	private outbox: Session["outbox"];
@@ -114,6 +117,9 @@ export class MqttClient {
 	private byeSent = false;               // DISCONNECT handed to the writer
 	private reopen = false;                // connect() during a graceful disconnect: open when it ends
 	private qos2Overflow = false;          // reported once: the QoS 2 window overflowed
+	private openOnly = false;              // open() was called: no CONNECT until connect()
+	private linked = false;                // open() succeeded: the socket is up, CONNECT not sent
+	private awaitingAck: number[] = [];    // manual_ack: delivered QoS 1/2 messages, id * 4 + qos
 
 	constructor(addresses: BrokerAddress[], tls: TlsSettings | undefined, options: CreateOptions) {
 		this.failover = new Failover(addresses);
@@ -123,6 +129,8 @@ export class MqttClient {
 		this.chunked = options.oversize !== "skip";
 		this.resend = options.resend !== false;
 		this.queueLimit = options.queue ?? DEFAULTS.queueLimit;
+		const manual = options.manual_ack;
+		this.manualAck = manual === true ? DEFAULTS.manualAck : typeof manual === "number" ? manual : 0;
 		this.session = new Session(options.outbox ?? DEFAULTS.outbox, options.inflight ?? DEFAULTS.inflight, DEFAULTS.qos2Window);
 		this.outbox = this.session.outbox;
 		this.decoder = new Decoder(options.rxSize ?? DEFAULTS.rxSize, {
@@ -151,6 +159,8 @@ export class MqttClient {
 		const inflight = options.inflight ?? DEFAULTS.inflight;
 		if (typeof inflight !== "number" || !(inflight >= 1 && inflight <= 65535)) return "inflight must be 1..65535";
 		if (options.oversize !== undefined && options.oversize !== "chunk" && options.oversize !== "skip") return "oversize must be \"chunk\" or \"skip\"";
+		const manual = options.manual_ack;
+		if (manual !== undefined && typeof manual !== "boolean" && (typeof manual !== "number" || !(manual >= 1 && manual <= 65535) || (manual | 0) !== manual)) return "manual_ack must be a boolean or 1..65535";
 		const addresses = brokerAddresses(host, port, options.backup);
 		if (typeof addresses === "string") return addresses;
 		let tls: TlsSettings | undefined;
@@ -228,6 +238,22 @@ export class MqttClient {
 
 	connect(): boolean {
 		if (this.closed) return false;
+		if (this.openOnly) {
+			// after open(): CONNECT goes now on the open socket, or as soon as it connects
+			this.openOnly = false;
+			this.stopped = false;
+			if (!this.linked) return true;
+			this.linked = false;
+			this.events.enter();
+			try {
+				this.armConnTimer();
+				this.sendConnect();
+				return true;
+			}
+			finally {
+				this.events.leave();
+			}
+		}
 		if (this.leaving) {
 			// The graceful disconnect in progress ends first; the new connection follows it.
 			this.stopped = false;
@@ -240,12 +266,61 @@ export class MqttClient {
 			this.stopped = false;
 			this.clearTimer("reconnectTimer");
 			this.failover.restart();
-			this.open();
+			this.openSocket();
 			return true;
 		}
 		finally {
 			this.events.leave();
 		}
+	}
+
+	/**
+	 * Opens the TCP/TLS connection without sending CONNECT (for a modem front end's
+	 * AT+ECMTOPEN): `open` event once it is up (state stays STATE_SCONNECT), `error`
+	 * "connect" + `disconnect` "connect" when it cannot be opened within conn_timeout.
+	 * connect() then sends CONNECT on it. A failed open() is not retried. false when not
+	 * disconnected. (The Linux simulator's socket reports a refused connect as connected:
+	 * there connect() fails instead.)
+	 */
+	open(): boolean {
+		if (this.closed || this.leaving || this.status !== STATE_DISCONNECT) return false;
+		this.events.enter();
+		try {
+			this.stopped = false;
+			this.clearTimer("reconnectTimer");
+			this.openOnly = true;
+			this.failover.restart();
+			this.openSocket();
+			return true;
+		}
+		finally {
+			this.events.leave();
+		}
+	}
+
+	/**
+	 * manual_ack: acknowledges a QoS 1/2 message delivered by `recv` (PUBACK, or PUBREC for
+	 * QoS 2). true when `message_id` awaited its acknowledgement; false otherwise (unknown or
+	 * already acknowledged, or the connection it came on is gone: the broker delivers it
+	 * again on a resumed session, with dup = 1).
+	 */
+	ack(messageId: unknown): boolean {
+		if (this.closed || typeof messageId !== "number") return false;
+		const list = this.awaitingAck;
+		for (let i = 0; i < list.length; i++) {
+			if (list[i] >> 2 !== messageId) continue;
+			const qos = list[i] & 3;
+			list.splice(i, 1);
+			this.events.enter();
+			try {
+				this.acknowledgePublish(qos, messageId);
+			}
+			finally {
+				this.events.leave();
+			}
+			return true;
+		}
+		return false;
 	}
 
 	/**
@@ -426,16 +501,22 @@ export class MqttClient {
 		this.clearTimer("reconnectTimer");
 		this.closed = true;
 		this.session.clear();
+		this.awaitingAck.length = 0;
 		this.decoder = undefined;             // frees the receive buffer
 		this.willMessage = undefined;
 	}
 
 	// ---- Connection life cycle -----------------------------------------------------
 
-	private open(): void {
+	private armConnTimer(): void {
+		this.clearTimer("connTimer");
+		this.connTimer = Timer.set(() => this.guard(() => this.lost("conack_timeout", "connect", "no CONNACK within conn_timeout")), this.connTimeout * 1000);
+	}
+
+	private openSocket(): void {
 		this.status = STATE_SCONNECT;
 		this.decoder!.reset();
-		this.connTimer = Timer.set(() => this.guard(() => this.lost("conack_timeout", "connect", "no CONNACK within conn_timeout")), this.connTimeout * 1000);
+		this.armConnTimer();
 		let socket: Transport;
 		try {
 			// noDelay: MQTT packets are small and acknowledged one by one; Nagle's algorithm
@@ -454,7 +535,7 @@ export class MqttClient {
 		}
 		catch (e) {
 			// SecureSocket throws at construction for e.g. an expired CA: try the bundle's next one.
-			if (this.tls && this.nextAuthority()) return this.open();
+			if (this.tls && this.nextAuthority()) return this.openSocket();
 			// DNS or certificate errors thrown at construction take the same path as a refused connection.
 			const reason = `cannot open connection: ${(e as Error).message}`;
 			this.clearTimer("connTimer");
@@ -477,16 +558,16 @@ export class MqttClient {
 
 	private socketEvent(message: number): void {
 		switch (message) {
-		case 1: { // connected
-			this.status = STATE_MQTT;
-			const fields = {
-				clientId: this.clientId, username: this.username, password: this.password,
-				cleanSession: this.cleanSession, keepalive: this.keepaliveSeconds, will: this.willMessage,
-			};
-			if (this.debugging) this.trace(`> CONNECT client_id=${textOf(this.clientId, 0, this.clientId.length)} clean=${this.cleanSession} keepalive=${this.keepaliveSeconds}${this.username ? " username=" + textOf(this.username, 0, this.username.length) : ""}${this.password ? " password=***" : ""}${this.willMessage ? " will" : ""}`);
-			this.sendPacket(encodeConnect(fields));
+		case 1: // connected
+			if (this.openOnly) {
+				// open(): the link is up; CONNECT waits for connect(), no deadline meanwhile
+				this.clearTimer("connTimer");
+				this.linked = true;
+				this.emit("open");
+				break;
+			}
+			this.sendConnect();
 			break;
-		}
 		case 2: { // data
 			const socket = this.socket!;
 			const bytes = new Uint8Array(socket.read(ArrayBuffer));
@@ -499,12 +580,12 @@ export class MqttClient {
 			break;
 		case -1:
 			if (this.leaving) this.lost("user");        // the broker's answer to DISCONNECT
-			else if (this.status !== STATE_READY) this.lost("connect", "connect", "connection closed by the broker before CONNACK");
+			else if (this.status !== STATE_READY && !this.linked) this.lost("connect", "connect", "connection closed by the broker before CONNACK");
 			else this.lost("peer");
 			break;
 		default: // -2
 			if (this.leaving) this.lost("user");
-			else if (this.status === STATE_SCONNECT) {
+			else if (this.status === STATE_SCONNECT && !this.linked) {
 				const detail = failureDetail(this.socket);
 				if (this.tls && this.nextAuthority()) {
 					// Moddable trusts one CA per connection: try the bundle's next one at once.
@@ -514,7 +595,7 @@ export class MqttClient {
 					this.writer = undefined;
 					try { socket?.close(); } catch { /* already gone */ }
 					this.clearTimer("connTimer");
-					this.open();
+					this.openSocket();
 					break;
 				}
 				this.lost("connect", "connect", (this.tls ? "TLS connection failed (refused, handshake or certificate)" : "connection failed") + detail);
@@ -523,6 +604,16 @@ export class MqttClient {
 			else this.lost("network", "other", "socket error");
 			break;
 		}
+	}
+
+	private sendConnect(): void {
+		this.status = STATE_MQTT;
+		const fields = {
+			clientId: this.clientId, username: this.username, password: this.password,
+			cleanSession: this.cleanSession, keepalive: this.keepaliveSeconds, will: this.willMessage,
+		};
+		if (this.debugging) this.trace(`> CONNECT client_id=${textOf(this.clientId, 0, this.clientId.length)} clean=${this.cleanSession} keepalive=${this.keepaliveSeconds}${this.username ? " username=" + textOf(this.username, 0, this.username.length) : ""}${this.password ? " password=***" : ""}${this.willMessage ? " will" : ""}`);
+		this.sendPacket(encodeConnect(fields));
 	}
 
 	/**
@@ -545,6 +636,9 @@ export class MqttClient {
 		const unsent = this.writer ? this.writer.drop() : [];
 		this.writer = undefined;
 		this.status = STATE_DISCONNECT;
+		const openOnly = this.openOnly;
+		this.openOnly = this.linked = false;
+		this.awaitingAck.length = 0;          // acks belong to this connection; a resumed session redelivers
 		if (this.debugging) this.trace(`connection lost: ${reason}${detail !== undefined ? " (" + detail + ")" : ""}`);
 		if (kind) this.emit("error", kind, detail);
 		// QoS 0 messages that never reached the socket: say so rather than drop them silently.
@@ -554,10 +648,10 @@ export class MqttClient {
 		if (this.reopen) {
 			this.reopen = false;
 			this.failover.restart();
-			this.open();
+			this.openSocket();
 			return;
 		}
-		if (this.stopped || this.closed || this.status !== STATE_DISCONNECT) return;   // or the handler reconnected
+		if (openOnly || this.stopped || this.closed || this.status !== STATE_DISCONNECT) return;   // a failed open() is not retried; or the handler reconnected
 		// Failover: the next address at once while the round lasts (also for connect() without
 		// autoreconn); the policy's delay between rounds. One address: every loss ends a round.
 		if ((this.reconnect || !established) && this.failover.failed(established)) return this.scheduleReconnect(true);
@@ -610,7 +704,7 @@ export class MqttClient {
 		if (this.debugging) this.trace(`reconnecting in ${Math.round(delay)} ms`);
 		this.reconnectTimer = Timer.set(() => this.guard(() => {
 			this.reconnectTimer = undefined;
-			if (!this.closed && !this.stopped && this.status === STATE_DISCONNECT) this.open();
+			if (!this.closed && !this.stopped && this.status === STATE_DISCONNECT) this.openSocket();
 		}), delay);
 	}
 
@@ -760,18 +854,35 @@ export class MqttClient {
 		const qos = (first >> 1) & 3;
 		if (this.debugging) this.trace(`< PUBLISH id=${id} qos=${qos} topic=${topic} bytes=${end - start}${first & 8 ? " dup" : ""}`);
 		if (this.status !== STATE_READY) return this.lost("protocol", "other", "PUBLISH before CONNACK");
-		if (qos === 2 && this.duplicateQos2(id)) return;
+		if ((qos === 2 && this.duplicateQos2(id)) || (this.manualAck && this.awaiting(qos, id))) return;
 		// A string only when it is text that round-trips; else the bytes, never mangled.
 		const data = (this.binary ? undefined : textOf(bytes, start, end)) ?? (bytes.buffer as ArrayBuffer).slice(bytes.byteOffset + start, bytes.byteOffset + end);
+		const deferred = this.manualAck > 0 && this.deferAck(qos, id);
 		this.emit("recv", topic, data, { message_id: id, qos, retain: first & 1, dup: (first >> 3) & 1 });
-		this.acknowledgePublish(qos, id);
+		if (!deferred) this.acknowledgePublish(qos, id);
+	}
+
+	/** manual_ack: a QoS 1/2 message whose ack() is still awaited arrived again: delivered already. */
+	private awaiting(qos: number, id: number): boolean {
+		return this.manualAck > 0 && qos > 0 && this.awaitingAck.indexOf(id * 4 + qos) >= 0;
+	}
+
+	/** manual_ack: true when the app acknowledges this message with ack(); within the bound only. */
+	private deferAck(qos: number, id: number): boolean {
+		if (!this.manualAck || qos === 0) return false;
+		if (this.awaitingAck.length >= this.manualAck) {
+			this.emit("error", "other", `more than ${this.manualAck} messages await ack(): acknowledged at once`, { message_id: id });
+			return false;
+		}
+		this.awaitingAck.push(id * 4 + qos);
+		return true;
 	}
 
 	/** A piece of a PUBLISH larger than rxSize. */
 	private receivedPart(packet: PublishPacket, chunk: Uint8Array, offset: number): void {
 		if (offset === 0) {
 			if (this.debugging) this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total} (larger than rxSize)`);
-			if (packet.qos === 2 && this.duplicateQos2(packet.id)) {
+			if ((packet.qos === 2 && this.duplicateQos2(packet.id)) || this.awaiting(packet.qos, packet.id)) {
 				packet.id = -packet.id;           // mark the parts still to come: deliver and acknowledge nothing
 				return;
 			}
@@ -781,13 +892,16 @@ export class MqttClient {
 			}
 		}
 		if (packet.id < 0) return;
+		const last = offset + chunk.length === packet.total;
+		let deferred = false;
 		if (this.chunked && packet.topic !== undefined) {
 			const metas = recvMetas(packet);
 			metas.offset = offset;
 			metas.total = packet.total;
+			deferred = last && this.deferAck(packet.qos, packet.id);
 			this.emit("recv", packet.topic, this.binary ? chunk.slice().buffer : chunkText(chunk), metas);
 		}
-		if (offset + chunk.length === packet.total) this.acknowledgePublish(packet.qos, packet.id);
+		if (last && !deferred) this.acknowledgePublish(packet.qos, packet.id);
 	}
 
 	/** QoS 2 exactly once: a PUBLISH whose id awaits PUBREL was delivered already; answer it again. */

@@ -48,6 +48,10 @@ export interface CreateOptions {
 	/** Further broker addresses ("host", "host:port" or {host, port}; at most 8), tried in
 	 * turn when a connection fails or drops (see mqttc/failover). */
 	backup?: ReadonlyArray<string | { host: string; port?: number }>;
+	/** true or 1..65535: the app acknowledges QoS 1/2 messages with client.ack(message_id)
+	 * after `recv`; at most this many (true: 32) may await it, beyond that one is
+	 * acknowledged at once with an `error` "other" event. */
+	manual_ack?: boolean | number;
 }
 
 /** Metadata of a `recv` event. */
@@ -78,7 +82,7 @@ export interface SentMetas {
 	downgraded: true;
 }
 
-export type MqttEvent = "conack" | "suback" | "unsuback" | "recv" | "sent" | "disconnect" | "pong" | "error";
+export type MqttEvent = "open" | "conack" | "suback" | "unsuback" | "recv" | "sent" | "disconnect" | "pong" | "error";
 
 /** `error` kinds, as LuatOS names them. */
 export type ErrorKind = "connect" | "tx" | "conack" | "other";

@@ -60,6 +60,8 @@ export class FakeClient {
 	will(...a) { this.log("will", ...a); return true; }
 	on(cb) { this.cb = cb; }
 	connect() { this.log("connect"); if (this.refuse.connect) return false; this.st = 1; return true; }
+	open() { this.log("open"); if (this.refuse.open) return false; this.st = 1; return true; }
+	ack(id) { this.log("ack", id); return true; }
 	disconnect() { this.log("disconnect"); return this.st !== 0; }
 	publish(...a) { this.log("publish", ...a); return this.refuse.publish ? null : this.nextId++; }
 	subscribe(...a) { this.log("subscribe", ...a); return this.refuse.subscribe ? null : this.nextId++; }
@@ -80,10 +82,22 @@ export async function rig(opts = {}) {
 	const out = [];
 	const clients = [];
 	const e = new engine.AtEngine({
-		write: (b) => out.push(typeof b === "string" ? Buffer.from(b, "utf8") : Buffer.from(b)),
+		// `room` (opts.room): bytes the fake transport takes before r.drain(); unlimited by default
+		write: (b) => {
+			const buf = typeof b === "string" ? Buffer.from(b, "utf8") : Buffer.from(b);
+			if (r.room === undefined) {
+				out.push(buf);
+				return undefined;
+			}
+			const n = Math.min(buf.length, r.room);
+			out.push(buf.subarray(0, n));
+			r.room -= n;
+			return n;
+		},
 		create: (host, port, ssl, o) => {
 			if (opts.createFails) return null;
 			const c = new FakeClient(host, port, ssl, o);
+			Object.assign(c.refuse, opts.refuse);
 			clients.push(c);
 			return c;
 		},
@@ -92,7 +106,12 @@ export async function rig(opts = {}) {
 	});
 	let mark = 0;
 	const r = {
-		e, clients, out,
+		e, clients, out, room: opts.room,
+		/** The fake transport takes `n` more bytes (undefined: all from now on), then tells the engine. */
+		drain(n) {
+			r.room = n === undefined ? undefined : (r.room ?? 0) + n;
+			e.writable();
+		},
 		get client() { return clients[clients.length - 1]; },
 		/** Everything written so far as one binary string. */
 		raw() { return Buffer.concat(out).toString("latin1"); },

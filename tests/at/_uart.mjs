@@ -17,7 +17,8 @@ export async function startModem(options = {}) {
 	});
 	const {port} = server.address();
 	const connected = new Promise((resolve) => server.once("connection", resolve));
-	const app = await startApp(APP_DIR, {config: {uart_port: port, ...options.config}, stdout: !!process.env.AT_TRACE});
+	// options.platform: which SDK socket behaviour the host shows ("lin" by default, "esp32")
+	const app = await startApp(APP_DIR, {config: {uart_port: port, ...options.config}, stdout: !!process.env.AT_TRACE, ...(options.platform ? {platform: options.platform} : {})});
 	const socket = await Promise.race([
 		connected,
 		new Promise((_, reject) => setTimeout(() => reject(new Error("the app did not connect its UART" + app.output)), 10000)),

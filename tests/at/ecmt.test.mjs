@@ -6,9 +6,17 @@ import {rig} from "./_load.mjs";
 /** A fresh ArrayBuffer holding exactly these bytes (ab(...) may be a shared pool). */
 const ab = (x) => new Uint8Array(Buffer.from(x)).buffer;
 
+/** AT+ECMTOPEN: OK at once, "+ECMTOPEN: 0,0" once the client reports TCP open. */
+function opened(r, line = 'AT+ECMTOPEN=0,"127.0.0.1",1883') {
+	assert.deepEqual(r.cmd(line), ["OK"]);
+	assert.deepEqual(r.client.calls.at(-1), ["open"]);
+	r.client.fire("open");
+	assert.deepEqual(r.take(), ["+ECMTOPEN: 0,0"]);
+}
+
 async function connected(opts) {
 	const r = await rig(opts);
-	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"127.0.0.1",1883'), ["OK", "+ECMTOPEN: 0,0"]);
+	opened(r);
 	assert.deepEqual(r.cmd('AT+ECMTCONN=0,"dev1"'), ["OK"]);
 	r.client.fire("conack");
 	assert.deepEqual(r.take(), ["+ECMTCONN: 0,0,0"]);
@@ -61,14 +69,14 @@ test("overlong line gets ERROR and the engine keeps answering", async () => {
 
 test("seed 002 sequence: OPEN, CONN, SUB, PUB, UNS, DISC", async () => {
 	const r = await rig();
-	assert.deepEqual(r.cmd('AT+ECMTOPEN=0, "127.0.0.1",1883'), ["OK", "+ECMTOPEN: 0,0"]);
+	opened(r, 'AT+ECMTOPEN=0, "127.0.0.1",1883');
 	const c = r.client;
 	assert.equal(c.host, "127.0.0.1");
 	assert.equal(c.port, 1883);
 	assert.equal(c.ssl, false);
 	assert.equal(c.opts.binary, true);
 	assert.deepEqual(r.cmd("AT+ECMTCONN=0"), ["OK"]);
-	assert.deepEqual(c.calls.slice(0, 3), [["auth", "", undefined, undefined, true], ["keepalive", 120], ["connect"]]);
+	assert.deepEqual(c.calls.slice(0, 4), [["open"], ["auth", "", undefined, undefined, true], ["keepalive", 120], ["connect"]]);
 	c.fire("conack");
 	assert.deepEqual(r.take(), ["+ECMTCONN: 0,0,0"]);
 	assert.deepEqual(r.cmd("AT+ECMTCONN?"), ["+ECMTCONN: 0,3", "OK"]);
@@ -167,7 +175,7 @@ test("commands before OPEN / CONN get ERROR", async () => {
 	assert.deepEqual(r.cmd('AT+ECMTPUB=0,0,0,0,"t","x"'), ["ERROR"]);
 	assert.deepEqual(r.cmd("AT+ECMTCLOSE=0"), ["ERROR"]);
 	assert.deepEqual(r.cmd("AT+ECMTDISC=0"), ["ERROR"]);
-	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"h",1883'), ["OK", "+ECMTOPEN: 0,0"]);
+	opened(r, 'AT+ECMTOPEN=0,"h",1883');
 	assert.deepEqual(r.cmd('AT+ECMTPUB=0,0,0,0,"t","x"'), ["ERROR"]);
 	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"h",1883'), ["OK", "+ECMTOPEN: 0,2"]);
 	assert.deepEqual(r.cmd("AT+ECMTOPEN?"), ['+ECMTOPEN: 0,"h",1883', "OK"]);
@@ -189,10 +197,11 @@ test("ECMTCFG sets what ECMTOPEN/ECMTCONN apply, and reads back", async () => {
 	assert.deepEqual(r.cmd('AT+ECMTCFG="version",0,4'), ["OK"]);
 	assert.deepEqual(r.cmd('AT+ECMTCFG="keepalive",0'), ['+ECMTCFG: "keepalive",60', "OK"]);
 	assert.deepEqual(r.cmd('AT+ECMTCFG="will",0'), ['+ECMTCFG: "will",1,1,0,"dev/state","gone"', "OK"]);
-	r.cmd('AT+ECMTOPEN=0,"h",1883');
+	opened(r, 'AT+ECMTOPEN=0,"h",1883');
 	assert.equal(r.client.opts.conn_timeout, 7);
+	assert.equal(r.client.opts.manual_ack, 32);
 	assert.deepEqual(r.cmd('AT+ECMTCONN=0,"id","u","p"'), ["OK"]);
-	assert.deepEqual(r.client.calls, [["auth", "id", "u", "p", false], ["keepalive", 60], ["will", "dev/state", "gone", 1, 0], ["connect"]]);
+	assert.deepEqual(r.client.calls, [["open"], ["auth", "id", "u", "p", false], ["keepalive", 60], ["will", "dev/state", "gone", 1, 0], ["connect"]]);
 	assert.deepEqual(r.cmd("AT+ECMTCONN?"), ["+ECMTCONN: 0,2", "OK"]);
 	assert.ok(r.cmd("AT+ECMTCFG=?").length === 6);
 	assert.deepEqual(r.cmd("AT+ECMTPUB=?"), ['+ECMTPUB: (0),(0-65535),(0-2),(0,1),"<topic>"[,"<payload>"]', "OK"]);
@@ -200,7 +209,7 @@ test("ECMTCFG sets what ECMTOPEN/ECMTCONN apply, and reads back", async () => {
 
 test("connect failures: refused, timeout, TCP; CONN may be retried", async () => {
 	const r = await rig();
-	r.cmd('AT+ECMTOPEN=0,"h",1883');
+	opened(r, 'AT+ECMTOPEN=0,"h",1883');
 	const c = r.client;
 	r.cmd('AT+ECMTCONN=0,"x"');
 	c.fire("error", "conack", 5);
@@ -221,7 +230,7 @@ test("connect failures: refused, timeout, TCP; CONN may be retried", async () =>
 });
 
 test("losing the connection: +ECMTSTAT with mapped codes, pending ops fail with 2", async () => {
-	for (const [reason, code] of [["peer", 1], ["ping_timeout", 2], ["tx", 6], ["network", 7], ["protocol", 7]]) {
+	for (const [reason, code] of [["peer", 1], ["network", 1], ["ping_timeout", 2], ["tx", 6], ["protocol", 7]]) {
 		const r = await connected();
 		r.cmd('AT+ECMTPUB=0,5,1,0,"t","x"');
 		r.cmd('AT+ECMTSUB=0,6,"s",1');
@@ -232,7 +241,7 @@ test("losing the connection: +ECMTSTAT with mapped codes, pending ops fail with 
 		// the old client is forgotten: its events change nothing
 		r.client.fire("recv", "t", "late", {message_id: 0});
 		assert.deepEqual(r.take(), []);
-		assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"h",1883'), ["OK", "+ECMTOPEN: 0,0"]);
+		opened(r, 'AT+ECMTOPEN=0,"h",1883');
 	}
 });
 
@@ -263,17 +272,16 @@ test("data mode: CR/LF and binary up to Ctrl-Z, Esc cancels, overflow", async ()
 	assert.deepEqual(r.cmd("AT"), ["AT", "OK"]);
 });
 
-test("URCs are held back in data mode and bounded", async () => {
-	const r = await connected({engine: {urcMax: 60}});
+test("URCs are held back in data mode and come after its result", async () => {
+	const r = await connected();
 	r.e.input('AT+ECMTPUB=0,0,0,0,"t"\r');
 	r.take();
-	r.client.fire("recv", "a", ab("1"), {message_id: 0});
-	r.client.fire("recv", "b", ab("2"), {message_id: 0});
-	r.client.fire("recv", "c", ab("3"), {message_id: 0}); // over 60 bytes: dropped
+	r.client.fire("recv", "a", ab("1"), {message_id: 0, qos: 0});
+	r.client.fire("recv", "b", ab("2"), {message_id: 9, qos: 1});
+	r.client.fire("sent", 1);
 	assert.deepEqual(r.take(), []);
 	r.e.input("data\x1a");
-	assert.deepEqual(r.take(), ["OK", '+ECMTRECV: 0,0,"a","1"', '+ECMTRECV: 0,0,"b","2"']);
-	assert.equal(r.e.urcDropped, 1);
+	assert.deepEqual(r.take(), ["OK", '+ECMTRECV: 0,0,"a","1"', '+ECMTRECV: 0,9,"b","2"']);
 });
 
 test("ECMTRECV writes payload bytes raw", async () => {
@@ -285,7 +293,7 @@ test("ECMTRECV writes payload bytes raw", async () => {
 
 test("DISC while not connected and with a client that cannot send DISCONNECT", async () => {
 	let r = await rig();
-	r.cmd('AT+ECMTOPEN=0,"h",1883');
+	opened(r, 'AT+ECMTOPEN=0,"h",1883');
 	assert.deepEqual(r.cmd("AT+ECMTDISC=0"), ["OK", "+ECMTDISC: 0,0"]);
 	r = await connected();
 	r.client.disconnect = () => false;
@@ -307,4 +315,106 @@ test("exceptions inside the client or the transport never reach input()", async 
 	const {engine} = await import("./_load.mjs").then((m) => m.load());
 	const e = new engine.AtEngine({write() { throw new Error("uart gone"); }});
 	assert.doesNotThrow(() => e.input("AT\r\nAT+ECMTOPEN=0,\"h\",1\r\n"));
+});
+
+test("flow control: a QoS 1/2 message is acknowledged only once its URC is queued; the rest waits, in order", async () => {
+	const r = await connected({engine: {txMax: 4096}}); // message area: 4096 - 2048 reserve
+	const c = r.client;
+	r.room = 0; // the UART takes nothing for now
+	const big = "m".repeat(900);
+	for (let i = 1; i <= 5; i++) c.fire("recv", "t", ab(big + i), {message_id: i, qos: 1, retain: 0, dup: 0});
+	c.fire("recv", "t", ab("q0"), {message_id: 0, qos: 0, retain: 0, dup: 0});
+	const acks = () => c.calls.filter((x) => x[0] === "ack").map((x) => x[1]);
+	assert.deepEqual(acks(), [1, 2], "two URCs fit the message area; the others wait unacknowledged");
+	assert.deepEqual(r.take(), []);
+	// an answer still finds room in the queue: the reserve is not for messages
+	r.e.input("AT\r\n");
+	r.drain(); // the UART takes everything from now on
+	assert.deepEqual(acks(), [1, 2, 3, 4, 5]);
+	const lines = r.take().filter((l) => l.startsWith("+ECMTRECV"));
+	assert.deepEqual(lines.map((l) => l.slice(0, 16)), ["+ECMTRECV: 0,1,\"", "+ECMTRECV: 0,2,\"", "+ECMTRECV: 0,3,\"", "+ECMTRECV: 0,4,\"", "+ECMTRECV: 0,5,\"", "+ECMTRECV: 0,0,\""]);
+	assert.ok(r.raw().includes("\r\nOK\r\n"));
+	assert.equal(r.e.messagesDropped, 0);
+});
+
+test("flow control: messages that find no room are reported by +ECMTDROPPED, never dropped silently", async () => {
+	const r = await connected({engine: {txMax: 4096, holdMax: 2000}});
+	const c = r.client;
+	r.room = 0;
+	const big = "m".repeat(900);
+	for (let i = 1; i <= 6; i++) c.fire("recv", "t", ab(big + i), {message_id: i, qos: 1, retain: 0, dup: 0});
+	for (let i = 0; i < 3; i++) c.fire("recv", "t", ab(big), {message_id: 0, qos: 0, retain: 0, dup: 0});
+	// 2 queued, 2 held (2000 bytes), the rest dropped: 2 QoS 1 (left unacknowledged at the broker) and 3 QoS 0
+	assert.equal(r.e.messagesDropped, 5);
+	r.drain();
+	const lines = r.take();
+	assert.equal(lines.filter((l) => l.startsWith("+ECMTRECV")).length, 4);
+	const reports = lines.filter((l) => l.startsWith("+ECMTDROPPED: 0,"));
+	assert.ok(reports.length >= 1);
+	assert.equal(reports.reduce((n, l) => n + Number(l.split(",")[1]), 0), 5);
+	assert.deepEqual(c.calls.filter((x) => x[0] === "ack").map((x) => x[1]), [1, 2, 3, 4]);
+});
+
+test("a final result for every line: a 100 KB line gets ERROR although the UART takes nothing meanwhile", async () => {
+	const r = await rig({echo: true, room: 0});
+	r.e.input("AT+ECMTPUB=0,0,0,0,\"t\",\"" + "x".repeat(100 * 1024) + "\"\r\nAT\r\n");
+	r.drain();
+	const text = r.raw();
+	assert.ok(text.endsWith("\r\nERROR\r\nAT\r\n\r\nOK\r\n"), JSON.stringify(text.slice(-40)));
+	assert.ok(r.e.echoDropped > 90 * 1024, "the echo that found no room is counted");
+	assert.ok(text.length < 4096, "the queue stayed bounded");
+});
+
+test("Backspace/DEL removes a whole UTF-8 character", async () => {
+	const r = await connected();
+	// a stray \u201d typed and erased: the line is still the seed's
+	r.e.input("AT+ECMTSUB=0,1,\u201dtest\u201d\u201d\x7f,2\r\n");
+	assert.deepEqual(r.take(), ["OK"]);
+	assert.deepEqual(r.client.calls.at(-1), ["subscribe", "test", 2]);
+	r.e.input("AT+ECMTPUB=0,0,0,0,\"t\",\"\u00e9\u4e2d\ud83d\ude00\b\b\"\r\n"); // 4-byte then 3-byte characters
+	assert.deepEqual(r.take(), ["OK"]);
+	assert.deepEqual(r.client.calls.at(-1), ["publish", "t", "\u00e9", 0, 0]);
+	r.e.input(Buffer.concat([Buffer.from("AT"), Buffer.from([0x80, 0x80, 0x7f, 0x7f]), Buffer.from("\r\n")])); // stray continuation bytes: one each
+	assert.deepEqual(r.take(), ["OK"]);
+});
+
+test("OPEN that cannot open the network: +ECMTOPEN: 0,1, and the client is gone", async () => {
+	const r = await rig();
+	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"h",1883'), ["OK"]);
+	assert.deepEqual(r.cmd("AT+ECMTCONN?"), ["+ECMTCONN: 0,1", "OK"]);
+	assert.deepEqual(r.cmd('AT+ECMTCONN=0,"x"'), ["ERROR"], "no CONNECT before the network is open");
+	r.client.fire("error", "connect", "refused");
+	r.client.fire("disconnect", "connect");
+	assert.deepEqual(r.take(), ["+ECMTOPEN: 0,1"]);
+	assert.ok(r.client.closed);
+	assert.deepEqual(r.cmd("AT+ECMTCONN?"), ["OK"]);
+	// open() refused at once
+	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"h",1883').slice(0, 1), ["OK"]);
+	r.client.fire("open");
+	r.take();
+	// the open link dropped before CONN: +ECMTSTAT
+	r.client.fire("disconnect", "peer");
+	assert.deepEqual(r.take(), ["+ECMTSTAT: 0,1"]);
+	// a client that refuses to open at all
+	const r2 = await rig({refuse: {open: true}});
+	assert.deepEqual(r2.cmd('AT+ECMTOPEN=0,"h",1883'), ["OK", "+ECMTOPEN: 0,1"]);
+	assert.ok(r2.client.closed);
+});
+
+test("PUB/SUB/UNS without an answer within the ECMTCFG packet timeout fail with result 2", {timeout: 10000}, async () => {
+	const r = await rig();
+	assert.deepEqual(r.cmd('AT+ECMTCFG="timeout",0,1'), ["OK"]);
+	opened(r);
+	r.cmd("AT+ECMTCONN=0");
+	r.client.fire("conack");
+	r.take();
+	assert.deepEqual(r.cmd('AT+ECMTSUB=0,11,"a",1'), ["OK"]);
+	assert.deepEqual(r.cmd('AT+ECMTPUB=0,12,1,0,"a","x"'), ["OK"]);
+	assert.deepEqual(r.cmd('AT+ECMTUNS=0,13,"a"'), ["OK"]);
+	await new Promise((res) => setTimeout(res, 1300));
+	assert.deepEqual(r.take(), ["+ECMTSUB: 0,11,2", "+ECMTPUB: 0,12,2", "+ECMTUNS: 0,13,2"]);
+	// a late SUBACK changes nothing; the engine answers
+	r.client.fire("suback", true, 1, {message_id: 1, topics: ["a"], codes: [1]});
+	assert.deepEqual(r.take(), []);
+	assert.deepEqual(r.cmd("AT"), ["OK"]);
 });

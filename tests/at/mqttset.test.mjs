@@ -34,8 +34,10 @@ test("seed 003 sequence: test forms, CONFIG with = & %, CONNECT, PUB JSON, SUB, 
 	assert.deepEqual(r.take(), ["+MQTTCONNECT:0", "OK"]);
 	assert.deepEqual(r.cmd("AT+MQTTPUB=?"), ["+MQTTPUB:<topic>,(0-2),(0-1);<message>", "OK"]);
 	const json = '"{\\"id\\":123,\\"dp\\":{\\"temperatrue\\":[{\\"v\\":35,}],\\"power\\":[{\\"v\\":61,}]}}"';
-	assert.deepEqual(r.cmd('AT+MQTTPUB="$sys/431671/MQTT002/dp/post/json",1,0,' + json), ["OK"]);
+	assert.deepEqual(r.cmd('AT+MQTTPUB="$sys/431671/MQTT002/dp/post/json",1,0,' + json), []); // QoS 1: OK at PUBACK
 	assert.deepEqual(c.calls.at(-1), ["publish", "$sys/431671/MQTT002/dp/post/json", '{"id":123,"dp":{"temperatrue":[{"v":35,}],"power":[{"v":61,}]}}', 1, 0]);
+	c.fire("sent", 1);
+	assert.deepEqual(r.take(), ["OK"]);
 	assert.deepEqual(r.cmd('AT+MQTTSUB="topic1",1'), []);
 	c.fire("suback", true, 1, {message_id: 2, topics: ["topic1"], codes: [1]});
 	assert.deepEqual(r.take(), ["OK"]);
@@ -130,6 +132,9 @@ test("MQTTTLS: PEM up to 1536 bytes feeds the ssl table; flattened and \\n forms
 	r.take();
 	assert.deepEqual(r.cmd(`AT+MQTTTLS=1,0,"${big}",1536`), ["+MQTTTLS:3", "ERROR"]);
 	assert.deepEqual(r.cmd(`AT+MQTTTLS=1,0,"not a pem",9`), ["+MQTTTLS:3", "ERROR"]);
+	// the seed's own line, its certificate body elided: stored, OK (CONNECT fails later with code 2)
+	assert.deepEqual(r.cmd('AT+MQTTTLS=1,0,"-----BEGIN CERTIFICATE-----......",1181'), ["OK"]);
+	assert.deepEqual(r.cmd("AT+MQTTTLS?"), ["+MQTTTLS:1", "OK"]);
 	assert.deepEqual(r.cmd(`AT+MQTTTLS=1,3,"${pem}",10`), ["+MQTTTLS:3", "ERROR"]);
 	assert.deepEqual(r.cmd("AT+MQTTTLS=0"), ["OK"]);
 	assert.deepEqual(r.cmd("AT+MQTTTLS?"), ["+MQTTTLS:0", "OK"]);
@@ -154,9 +159,73 @@ test("normalizePem", async () => {
 test("both dialects at once use separate clients", async () => {
 	const r = await connected();
 	const b = r.client;
-	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"127.0.0.1",1883'), ["OK", "+ECMTOPEN: 0,0"]);
+	assert.deepEqual(r.cmd('AT+ECMTOPEN=0,"127.0.0.1",1883'), ["OK"]);
 	const a = r.client;
+	a.fire("open");
+	assert.deepEqual(r.take(), ["+ECMTOPEN: 0,0"]);
 	assert.notEqual(a, b);
 	b.fire("recv", "x", ab("1"), {message_id: 0});
 	assert.deepEqual(r.take(), ['+MQTTSUBRECV:"x",1,1']);
+});
+
+/** A timer the test fires by hand. */
+function manualTimer() {
+	const due = new Map();
+	let next = 1;
+	return {
+		set: (cb, ms) => { const h = next++; due.set(h, {cb, ms}); return h; },
+		clear: (h) => { due.delete(h); },
+		fireAll() { const all = [...due.values()]; due.clear(); for (const t of all) t.cb(); return all.map((t) => t.ms); },
+		get pending() { return due.size; },
+	};
+}
+
+test("blocking SUB, UNSUB and PUB QoS 1/2 answer code 8 after 5 s without the broker; the next AT gets OK", async () => {
+	const timer = manualTimer();
+	const r = await rig({engine: {timer}});
+	r.cmd("AT+MQTTCONFIG=h,1883,id,1,60");
+	r.cmd("AT+MQTTCONNECT");
+	assert.equal(r.client.opts.manual_ack, 32);
+	r.client.fire("conack");
+	r.take();
+	for (const [line, name] of [['AT+MQTTSUB="t",1', "+MQTTSUB"], ['AT+MQTTUNSUB="t"', "+MQTTUNSUB"], ["AT+MQTTPUB=t,1,0,x", "+MQTTPUB"], ["AT+MQTTPUB=t,2,0,x", "+MQTTPUB"]]) {
+		assert.deepEqual(r.cmd(line), [], line);
+		assert.deepEqual(r.cmd("AT"), ["ERROR"], "busy while it waits");
+		assert.deepEqual(timer.fireAll(), [5000]);
+		assert.deepEqual(r.take(), [name + ":8", "ERROR"], line);
+		assert.deepEqual(r.cmd("AT"), ["OK"]);
+	}
+	// QoS 0 does not wait; an answer in time cancels the timer
+	assert.deepEqual(r.cmd("AT+MQTTPUB=t,0,0,x"), ["OK"]);
+	assert.deepEqual(r.cmd('AT+MQTTSUB="u",0'), []);
+	const id = r.client.nextId - 1;
+	r.client.fire("suback", true, 0, {message_id: id, topics: ["u"], codes: [0]});
+	assert.deepEqual(r.take(), ["OK"]);
+	assert.equal(timer.pending, 0);
+	// a late SUBACK for the timed-out request changes nothing
+	r.client.fire("suback", true, 1, {message_id: 1, topics: ["t"], codes: [1]});
+	assert.deepEqual(r.take(), []);
+	assert.deepEqual(r.cmd("AT+MQTTSUB?"), ["+MQTTSUB:u,0", "OK"]);
+});
+
+test("+MQTTSUBRECV waits for room on the UART and is acknowledged then; what finds no room is reported", async () => {
+	const r = await connected();
+	const c = r.client;
+	r.room = 0;
+	const body = "b".repeat(3000);
+	for (let i = 1; i <= 3; i++) c.fire("recv", "t", ab(body), {message_id: i, qos: 1, retain: 0, dup: 0});
+	assert.deepEqual(c.calls.filter((x) => x[0] === "ack").map((x) => x[1]), [1, 2]);
+	r.drain();
+	assert.deepEqual(c.calls.filter((x) => x[0] === "ack").map((x) => x[1]), [1, 2, 3]);
+	assert.equal(r.take().filter((l) => l.startsWith('+MQTTSUBRECV:"t",3000,')).length, 3);
+	r.room = 0;
+	for (let i = 0; i < 12; i++) c.fire("recv", "t", ab(body), {message_id: 0, qos: 0, retain: 0, dup: 0});
+	r.drain();
+	const lines = r.take();
+	assert.equal(lines.filter((l) => l.startsWith("+MQTTSUBRECV")).length + r.e.messagesDropped, 12);
+	assert.ok(r.e.messagesDropped > 0);
+	// 2 queued, 8 held (the QoS 0 share of the hold list), 2 reported
+	assert.equal(r.e.messagesDropped, 2);
+	const reported = lines.filter((l) => l.startsWith("+MQTTDROPPED:")).reduce((n, l) => n + Number(l.slice(13)), 0);
+	assert.equal(reported, 2);
 });

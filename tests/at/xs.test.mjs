@@ -113,17 +113,18 @@ test("dialect A: killing the broker gives +ECMTSTAT: 0,1; the engine answers and
 	});
 });
 
-test("dialect A: an unreachable broker gives +ECMTCONN: 0,2", {timeout: 30000}, async () => {
+test("dialect A: OPEN to a closed port gives +ECMTOPEN: 0,1 (TCP is opened by OPEN, ESP32 sockets); CONN then has nothing to use", {timeout: 30000}, async () => {
 	const broker = await mosquitto();
 	const P = broker.port;
 	await broker.stop();
-	const m = await startModem();
+	const m = await startModem({platform: "esp32"});
 	try {
-		await m.cmd(`AT+ECMTOPEN=0,"127.0.0.1",${P}`);
-		await m.expect(line("+ECMTOPEN: 0,0"));
-		await m.cmd('AT+ECMTCONN=0,"nobody"');
-		await m.expect(line("+ECMTCONN: 0,2"));
-		await m.cmd("AT");
+		await m.cmd(`AT+ECMTOPEN=0,"127.0.0.1",${P}`, OK);
+		await m.expect(line("+ECMTOPEN: 0,1"));
+		await m.cmd('AT+ECMTCONN=0,"nobody"', ERROR);
+		await m.cmd("AT", OK);
+		await m.cmd("AT+ECMTCONN?", OK);
+		assert.doesNotMatch(m.text, /\+ECMTOPEN: 0,0/);
 	} finally {
 		await m.stop();
 	}
@@ -293,4 +294,20 @@ test("dialect B: AT+MQTTTLS with the CA certificate against a TLS mosquitto; the
 	} finally {
 		pki.cleanup();
 	}
+});
+
+test("dialect B: the seed's own AT+MQTTTLS line (certificate body elided) answers OK as in the seed; CONNECT then fails with code 2", {timeout: 60000}, async () => {
+	await withSession(async (m, broker) => {
+		await m.cmd("AT+MQTTTLS=?", line("+MQTTTLS:(0-1)"));
+		await m.expect(OK);
+		await m.cmd('AT+MQTTTLS=1,0,"-----BEGIN CERTIFICATE-----......",1181', OK);
+		await m.cmd("AT+MQTTTLS?", line("+MQTTTLS:1"));
+		await m.expect(OK);
+		await m.cmd(`AT+MQTTCONFIG=127.0.0.1,${broker.port},MQTT002,1,60`, OK);
+		await m.cmd("AT+MQTTCONNECT", line("+MQTTCONNECT:2"));
+		await m.expect(ERROR);
+		await m.cmd("AT+MQTTTLS=0", OK);
+		await m.cmd("AT+MQTTCONNECT", line("+MQTTCONNECT:0"));
+		await m.expect(OK);
+	});
 });

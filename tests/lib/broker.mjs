@@ -46,6 +46,8 @@ export async function startBroker({ lines = [], port, listener = true } = {}) {
 	const broker = {
 		port,
 		dir,
+		/** The running mosquitto's process id (SIGSTOP/SIGCONT: a broker that stops answering). */
+		get pid() { return child.pid; },
 		/** SIGKILL: the broker vanishes without closing anything gracefully. */
 		async kill() {
 			if (!running()) return;

@@ -11,7 +11,7 @@ import type {
 
 const options: CreateOptions = {
 	rxSize: 4096, conn_timeout: 10, ipv6: false, binary: false, outbox: 8192,
-	resend: true, queue: 4096, inflight: 4, oversize: "chunk",
+	resend: true, queue: 4096, inflight: 4, oversize: "chunk", manual_ack: 16,
 };
 const ssl: SslOptions = {
 	server_cert: "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n",
@@ -74,6 +74,12 @@ if (plain) {
 	client.on((c, event, data, payload, metas) => {
 		events.push(event);
 		switch (event) {
+		case "open": {
+			const none: undefined = data;
+			void none;
+			c.connect();
+			break;
+		}
 		case "conack": {
 			const none: undefined = data;
 			void none;
@@ -101,6 +107,8 @@ if (plain) {
 			trace(`recv ${topic} ${bytesOf(body)} bytes ${describe(metas)}\n`);
 			const out: Payload = typeof body === "string" ? body.toUpperCase() : new Uint8Array(body);
 			c.publish(`${topic}/echo`, out, metas.qos, 0);
+			const acked: boolean = c.ack(metas.message_id);
+			void acked;
 			break;
 		}
 		case "sent": {
@@ -144,6 +152,8 @@ if (plain) {
 	};
 	client.on(callback);
 
+	const opening: boolean = client.open();
+	void opening;
 	const connecting: boolean = client.connect();
 	void connecting;
 	const topic = "devices/1/data";

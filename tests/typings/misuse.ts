@@ -51,4 +51,6 @@ client.on((c, event, data, payload, metas) => {
 client.on((c, event, data, payload, metas, extra) => void extra); // misuse: five parameters at most
 client.on("recv", () => {}); // misuse: one callback for all events
 client.nonexistent(); // misuse: no such method
+client.ack("7"); // misuse: ack takes the numeric message_id
+mqtt.create(null, "h", 1883, false, { manual_ack: "yes" }); // misuse: boolean or a count
 void id;

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Type AT commands at the at-modem app running in the desktop XS host.
 //
-//   node hosts/examples/at-modem/terminal.mjs [--port N] [--no-app]
+//   node hosts/examples/at-modem/terminal.mjs [--port N] [--no-app] [--baud B]
 //
 // Listens on 127.0.0.1 (a free port, or --port N), starts the app with config.uart_port
 // pointing there (unless --no-app: then start it yourself with that uart_port), and
 // connects the app's "UART" to this terminal: what you type goes to the engine byte by
 // byte (Enter sends CR, Ctrl-Z and Esc go through for data mode), what the engine writes
-// is shown as it comes. Ctrl-C quits. Run a broker on 127.0.0.1 first, e.g.
+// is shown as it comes; --baud B makes the app's stand-in UART send no faster than B baud
+// would (e.g. 115200), as on a device. Ctrl-C quits. Run a broker on 127.0.0.1 first, e.g.
 // `mosquitto -p 1883`, then: AT+ECMTOPEN=0,"127.0.0.1",1883
 import net from "node:net";
 import path from "node:path";
@@ -18,6 +19,8 @@ const argv = process.argv.slice(2);
 const portArg = argv.indexOf("--port");
 const wanted = portArg >= 0 ? Number(argv[portArg + 1]) : 0;
 const startTheApp = !argv.includes("--no-app");
+const baudArg = argv.indexOf("--baud");
+const baud = baudArg >= 0 ? Number(argv[baudArg + 1]) || 0 : 0;
 
 const server = net.createServer();
 await new Promise((resolve, reject) => {
@@ -62,7 +65,7 @@ async function quit() {
 
 if (startTheApp) {
 	const {startApp} = await import("../../xs/host.mjs");
-	app = await startApp(here, {config: {uart_port: port}, stdout: false, stderr: true});
+	app = await startApp(here, {config: {uart_port: port, uart_baud: baud}, stdout: false, stderr: true});
 	app.exited?.then((info) => {
 		process.stderr.write(`[app ended: ${info.code} ${info.message}]\n`);
 		quit();
