@@ -3,7 +3,7 @@
 // received whole and in 1-byte and 100-byte reads — behind a stand-in socket and timer
 // (tests/apps/cost), so that only the client's own work is counted. With $MODDABLE set and
 // its xsc built, also the release bytecode size of the module sets.
-//   node tests/cost.bench.mjs
+//   node tests/cost.bench.mjs [--bytecode]      (--bytecode: only the bytecode sizes)
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,9 +11,10 @@ import { join, basename } from "node:path";
 import ts from "typescript";
 import { startCostApp, measureScenario } from "./lib/cost.mjs";
 
-const app = await startCostApp();
+const bytecodeOnly = process.argv.includes("--bytecode");
+const app = bytecodeOnly ? undefined : await startCostApp();
 const rows = [];
-try {
+if (app) try {
 	for (const qos of [0, 1, 2]) {
 		for (const size of [16, 64, 256, 4096]) {
 			const publish = await measureScenario(app, { kind: "publish", qos, size });
@@ -30,9 +31,11 @@ try {
 finally {
 	await app.stop();
 }
+if (app) {
 console.log("XS compute units and slots per message (QoS 1/2 publish includes the broker's acks;");
 console.log("QoS 1/2 receive includes the client's acks); topic 16 bytes; @agoric/xsnap 0.15.0\n");
 console.table(rows);
+}
 
 // Release bytecode: every module compiled by the SDK's xsc (-e: no debug info), when available.
 const xsc = process.env.MODDABLE && join(process.env.MODDABLE, "build/bin/lin/release/xsc");
