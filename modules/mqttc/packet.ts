@@ -62,16 +62,20 @@ function lengthSize(length: number): number {
  */
 function allocate(first: number, remaining: number): { bytes: Uint8Array; at: number } {
 	const bytes = new Uint8Array(1 + lengthSize(remaining) + remaining);
+	return { bytes, at: putFixedHeader(bytes, first, remaining) };
+}
+
+/** Writes the first byte and the remaining length at bytes[0]; returns where the body starts. */
+export function putFixedHeader(bytes: Uint8Array, first: number, remaining: number): number {
 	bytes[0] = first;
 	let at = 1;
 	let value = remaining;
 	do {
-		let digit = value & 0x7F;
+		const digit = value & 0x7F;
 		value >>>= 7;
-		if (value > 0) digit |= 0x80;
-		bytes[at++] = digit;
-	} while (value > 0);
-	return { bytes, at };
+		bytes[at++] = value ? digit | 0x80 : digit;
+	} while (value);
+	return at;
 }
 
 function putU16(bytes: Uint8Array, at: number, value: number): number {

@@ -14,7 +14,7 @@
  * bytes.
  */
 
-import { encodeAck, MAX_REMAINING_LENGTH } from "mqttc/packet";
+import { encodeAck, putFixedHeader, MAX_REMAINING_LENGTH } from "mqttc/packet";
 
 /** The part of a Moddable Socket/SecureSocket the writer uses. */
 export interface WritableSocket {
@@ -60,15 +60,7 @@ export class Writer {
 	sendPublish(first: number, field: Uint8Array, id: number, payload: Uint8Array, tag: number): boolean {
 		const remaining = field.length + (id ? 2 : 0) + payload.length;
 		if (remaining > MAX_REMAINING_LENGTH) throw new RangeError("mqttc: packet too large");
-		const header = this.header;
-		header[0] = first;
-		let n = 1;
-		let value = remaining;
-		do {
-			const digit = value & 0x7F;
-			value >>>= 7;
-			header[n++] = value ? digit | 0x80 : digit;
-		} while (value);
+		const n = putFixedHeader(this.header, first, remaining);
 		const head = this.headers[n - 2];
 		const total = n + remaining;
 		if (!this.packets.length) {
