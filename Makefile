@@ -3,7 +3,7 @@ NODE ?= node
 HELLO := hosts/examples/hello
 ESP32_APP := hosts/esp32
 
-.PHONY: all install build test demo sim esp32 check-moddable clean
+.PHONY: all install build test bench demo sim esp32 check-moddable clean
 
 all: build
 
@@ -15,6 +15,10 @@ build: install
 
 test: build
 	$(NODE) --test --test-concurrency=1 tests/
+
+# Per-message cost on XS (compute units, slots) and, with $$MODDABLE, the bytecode size.
+bench: build
+	$(NODE) tests/cost.bench.mjs
 
 demo: install
 	$(NODE) hosts/demo/run-demo.mjs
