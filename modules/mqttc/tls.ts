@@ -24,8 +24,21 @@ function sextet(c: number): number {
 	return -1;
 }
 
-/** Decodes the base64 text in text[start, end), skipping line breaks and padding. */
+type FromBase64 = (text: string) => Uint8Array;
+
+/** Decodes the base64 text in text[start, end), skipping line breaks and padding. XS on a
+ * device (SDK 8.x) has Uint8Array.fromBase64, which takes PEM's line breaks as they are;
+ * the desktop engine does not, and gets the loop below. */
 function base64(text: string, start: number, end: number): Uint8Array {
+	const native = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBase64;
+	if (native) {
+		try {
+			return native(text.slice(start, end));
+		}
+		catch {
+			// not strict base64 (stray characters): the tolerant loop below decides
+		}
+	}
 	const out = new Uint8Array(((end - start) * 3) >> 2);
 	let bits = 0;
 	let count = 0;
