@@ -34,16 +34,18 @@ const REPLY_GRACE_MS = 500;
  * own code (see hosts/xs/README.md, "Platform profiles").
  * @typedef {object} Platform
  * @property {number} sendBufferSize        free space of a new socket, bytes
- * @property {boolean} refusedAsConnected   a refused TCP connect is reported as message 1 and the first write throws "write failed"
+ * @property {boolean} refusedAsConnected   a refused TCP connect is reported as message 1, the first write throws "write failed", and the next poll gives -1
+ * @property {boolean} resetAsClosed        a connection reset by the peer is message -1 (as a close), not -2
  * @property {boolean} noDelay              the socket honours `noDelay`
  */
 /** @type {Readonly<Record<string, Readonly<Platform>>>} */
 export const PLATFORMS = Object.freeze({
 	// Linux simulator (modules/network/socket/lin): select() reports a refused non-blocking
 	// connect as writable, so it is "connected"; send() then fails. 1024-byte send buffer.
-	lin: Object.freeze({ sendBufferSize: 1024, refusedAsConnected: true, noDelay: false }),
+	// A reset shows as readable, recv() fails then returns 0: message -1, as a close.
+	lin: Object.freeze({ sendBufferSize: 1024, refusedAsConnected: true, resetAsClosed: true, noDelay: false }),
 	// ESP32 (lwIP): a refused connect is an error (-2); tcp_sndbuf is 8192 bytes.
-	esp32: Object.freeze({ sendBufferSize: 8192, refusedAsConnected: false, noDelay: true }),
+	esp32: Object.freeze({ sendBufferSize: 8192, refusedAsConnected: false, resetAsClosed: false, noDelay: true }),
 });
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -620,9 +622,17 @@ class XsApp {
 			node.on("data", data => this._data(s, data));
 			node.on("end", () => this._terminal(s, K.PEER_CLOSED));
 			node.on("error", error => {
-				if (!s.connected && !secure && this.platform.refusedAsConnected && CONNECT_ERRORS.has(/** @type {any} */ (error).code)) {
-					s.broken = true;		// nothing more is reported: the guest learns it from write()
+				const code = /** @type {any} */ (error).code;
+				if (!s.connected && !secure && this.platform.refusedAsConnected && CONNECT_ERRORS.has(code)) {
+					// Message 1 now; a write throws "write failed"; the simulator's next poll
+					// (20 ms) finds the socket readable, recv() fails, then gives 0: message -1.
+					s.broken = true;
 					this._connected(s, true);
+					setTimeout(() => this._terminal(s, K.PEER_CLOSED), POLL_MS).unref();
+					return;
+				}
+				if (s.connected && this.platform.resetAsClosed && (code === "ECONNRESET" || code === "EPIPE")) {
+					this._terminal(s, K.PEER_CLOSED);
 					return;
 				}
 				this._terminal(s, K.ERROR, error);
@@ -991,6 +1001,9 @@ function keyToPem(der) {
 	Object.assign(error, { code: "ERR_HOST_CLIENT_KEY" });
 	throw error;
 }
+
+/** The Linux simulator polls its sockets every 20 ms. */
+const POLL_MS = 20;
 
 /** Connect failures that the Linux simulator reports as a successful connect. */
 const CONNECT_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT"]);

@@ -179,13 +179,28 @@ test("peer closing gives -1; a refused connection (esp32 profile, lwIP) gives -2
 	}
 });
 
-test("a refused connection on the Linux simulator profile: message 1, then the first write throws \"write failed\"", async () => {
+test("a refused connection on the Linux simulator profile: message 1, then -1 at the next poll (a write in between throws \"write failed\", see cli.test)", async () => {
 	const port = await freePort();
 	await app.call("connect", port);
-	await waitEvent(e => e.message === 1);
-	assert.deepEqual(await app.call("write", { s: "CONNECT" }), { error: "write failed", free: 1024 });
-	assert.deepEqual((await events()).map(e => e.message), [1], "nothing else is reported");
-	await app.call("close");
+	await waitEvent(e => e.message === -1);
+	assert.deepEqual((await events()).map(e => e.message), [1, -1]);
+	await assert.rejects(app.call("write", { s: "late" }), /write on closed socket/, "after -1 the socket is closed, as on the simulator");
+});
+
+test("a connection reset by the peer: -1 on the Linux simulator profile (as a close), -2 on esp32 (lwIP)", async () => {
+	for (const platform of ["lin", "esp32"]) {
+		const probe = platform === "lin" ? app : await startApp(PROBE, { stdout: false, platform });
+		const server = await recordingServer({ onConnection: s => setTimeout(() => s.resetAndDestroy(), 20) });
+		try {
+			await probe.call("connect", server.port);
+			const end = await until(async () => (await probe.call("events")).find(e => e.message < 0), { timeout: 5000, what: "the end" });
+			assert.equal(end.message, platform === "lin" ? -1 : -2, platform);
+		}
+		finally {
+			await server.close();
+			if (probe !== app) await probe.stop();
+		}
+	}
 });
 
 test("a host name is resolved (IPv4), as on the simulator", async () => {
