@@ -45,6 +45,13 @@ test("static check: every module mqttc preloads is free of module-level mutable 
 	assert.deepEqual(findings, []);
 });
 
+test("static check: no module calls a function named native (the SDK's xsc takes native(...) for its host-function syntax and refuses the build)", () => {
+	// Found in the real simulator: "tls.js:31: error: native: argument is no string literal!".
+	const files = [...preloadedModules(), ...preloadedModules(join(ROOT, "manifest_at.json"))].map((m) => m.file);
+	const offenders = files.filter((file) => /\bnative\s*\(/.test(readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")));
+	assert.deepEqual(offenders, []);
+});
+
 test("static check: the AT engine's modules (manifest_at.json) are free of module-level mutable state too", () => {
 	const modules = preloadedModules(join(ROOT, "manifest_at.json")).filter((m) => m.name.startsWith("mqttc-at"));
 	assert.ok(modules.length >= 5, `preloaded: ${modules.map((m) => m.name)}`);

@@ -280,7 +280,7 @@ export class MqttClient {
 	 * "connect" + `disconnect` "connect" when it cannot be opened within conn_timeout.
 	 * connect() then sends CONNECT on it. A failed open() is not retried. false when not
 	 * disconnected. (The Linux simulator's socket reports a refused connect as connected:
-	 * there connect() fails instead.)
+	 * there `open` comes, then `disconnect` "peer" at its next poll.)
 	 */
 	open(): boolean {
 		if (this.closed || this.leaving || this.status !== STATE_DISCONNECT) return false;

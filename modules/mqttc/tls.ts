@@ -26,14 +26,15 @@ function sextet(c: number): number {
 
 type FromBase64 = (text: string) => Uint8Array;
 
-/** Decodes the base64 text in text[start, end), skipping line breaks and padding. XS on a
- * device (SDK 8.x) has Uint8Array.fromBase64, which takes PEM's line breaks as they are;
+/** Decodes the base64 text in text[start, end), skipping line breaks and padding. (No
+ * variable may be called `native`: the SDK's compiler takes `native(...)` for its own host
+ * function syntax.) XS on a device (SDK 8.x) has Uint8Array.fromBase64, which takes PEM's line breaks as they are;
  * the desktop engine does not, and gets the loop below. */
 function base64(text: string, start: number, end: number): Uint8Array {
-	const native = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBase64;
-	if (native) {
+	const fromBase64 = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBase64;
+	if (fromBase64) {
 		try {
-			return native(text.slice(start, end));
+			return fromBase64(text.slice(start, end));
 		}
 		catch {
 			// not strict base64 (stray characters): the tolerant loop below decides
