@@ -4,6 +4,7 @@
 // way (tests/sdk/mcsim-check.mjs: a build for the Moddable simulator, whose config is fixed
 // at build time) and returns {stop(), output}.
 import net from "node:net";
+import {spawn} from "node:child_process";
 import path from "node:path";
 import fs from "node:fs";
 import {fileURLToPath} from "node:url";
@@ -128,4 +129,26 @@ export async function startModem(options = {}) {
 		},
 	};
 	return modem;
+}
+
+/** Publishes `count` QoS 1 messages of `size` bytes ("<nn>ppp...") with one mosquitto_pub -l. */
+export function burst(port, topic, count, size) {
+	return new Promise((resolve, reject) => {
+		const child = spawn("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-q", "1", "-l"], {stdio: ["pipe", "ignore", "pipe"]});
+		let stderr = "";
+		child.stderr.on("data", (d) => (stderr += d));
+		child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`mosquitto_pub: ${code} ${stderr}`))));
+		for (let i = 0; i < count; i++) child.stdin.write(String(i).padStart(2, "0") + "p".repeat(size - 2) + "\n");
+		child.stdin.end();
+	});
+}
+
+/** Waits until `re` (global) matches `count` times in the modem's output; returns the matches. */
+export async function waitCount(m, re, count, ms) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const found = [...m.text.matchAll(re)];
+		if (found.length >= count || Date.now() > deadline) return found;
+		await new Promise((r) => setTimeout(r, 50));
+	}
 }

@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import net from "node:net";
 import { startBroker, mosquittoSub, mosquittoPub, freePort } from "../lib/broker.mjs";
 import { makeCerts } from "../lib/certs.mjs";
-import { startModem } from "../at/_uart.mjs";
+import { startModem, burst, waitCount } from "../at/_uart.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -332,16 +332,21 @@ async function atSession(so, uartPort, steps) {
 	}
 }
 
-/** Seed 002's sequence (dialect A), a message from mosquitto_pub included. */
-async function atSeed002(m, broker) {
+/** Dialect A up to a subscription: OPEN, CONN as `id`, SUB `topic` at QoS 1 (message id 1). */
+async function atSubscribed(m, port, id, topic) {
 	await m.cmd("ATE0", OK);
 	await m.cmd("AT", OK);
-	await m.cmd(`AT+ECMTOPEN=0,"127.0.0.1",${broker.port}`, OK);
+	await m.cmd(`AT+ECMTOPEN=0,"127.0.0.1",${port}`, OK);
 	await m.expect(atLine("+ECMTOPEN: 0,0"));
-	await m.cmd('AT+ECMTCONN=0,"sdkcheck-at"', OK);
+	await m.cmd(`AT+ECMTCONN=0,"${id}"`, OK);
 	await m.expect(atLine("+ECMTCONN: 0,0,0"));
-	await m.cmd('AT+ECMTSUB=0,1,"test",1', OK);
+	await m.cmd(`AT+ECMTSUB=0,1,"${topic}",1`, OK);
 	await m.expect(atLine("+ECMTSUB: 0,1,0,1"));
+}
+
+/** Seed 002's sequence (dialect A), a message from mosquitto_pub included. */
+async function atSeed002(m, broker) {
+	await atSubscribed(m, broker.port, "sdkcheck-at", "test");
 	await m.cmd('AT+ECMTPUB=0,0,0,0,"test","hello"', OK);
 	await m.expectAll([atLine("+ECMTPUB: 0,0,0"), atLine('+ECMTRECV: 0,0,"test","hello"')]);
 	await mosquittoPub(broker.port, ["-t", "test", "-q", "1", "-m", "from mosquitto_pub"]);
@@ -352,29 +357,11 @@ async function atSeed002(m, broker) {
 
 /** 40 × 900 B at QoS 1 from one mosquitto_pub -l through the 115200-baud UART. */
 async function atBurst(m, broker) {
-	await m.cmd("ATE0", OK);
-	await m.cmd(`AT+ECMTOPEN=0,"127.0.0.1",${broker.port}`, OK);
-	await m.expect(atLine("+ECMTOPEN: 0,0"));
-	await m.cmd('AT+ECMTCONN=0,"sdkcheck-burst"', OK);
-	await m.expect(atLine("+ECMTCONN: 0,0,0"));
-	await m.cmd('AT+ECMTSUB=0,1,"burst",1', OK);
-	await m.expect(atLine("+ECMTSUB: 0,1,0,1"));
+	await atSubscribed(m, broker.port, "sdkcheck-burst", "burst");
 	const t0 = Date.now();
-	await new Promise((resolvePromise, reject) => {
-		const child = spawn("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(broker.port), "-t", "burst", "-q", "1", "-l"], { stdio: ["pipe", "ignore", "pipe"] });
-		let stderr = "";
-		child.stderr.on("data", (d) => { stderr += d; });
-		child.once("exit", (code) => (code === 0 ? resolvePromise() : reject(new Error(`mosquitto_pub: ${code} ${stderr}`))));
-		for (let i = 0; i < 40; i++) child.stdin.write(String(i).padStart(2, "0") + "p".repeat(898) + "\n");
-		child.stdin.end();
-	});
+	await burst(broker.port, "burst", 40, 900);
 	const re = /\r\n\+ECMTRECV: 0,\d+,"burst","(\d\d)p{898}"\r\n/g;
-	const deadline = Date.now() + 40000;
-	let took;
-	while (Date.now() < deadline) {
-		if ([...m.text.matchAll(re)].length >= 40) { took = Date.now() - t0; break; }
-		await sleep(50);
-	}
+	const took = (await waitCount(m, re, 40, 40000)).length >= 40 ? Date.now() - t0 : undefined;
 	await sleep(1500); // nothing more may come
 	const found = [...m.text.matchAll(re)].map((f) => Number(f[1]));
 	const distinct = new Set(found);
@@ -390,9 +377,10 @@ async function atBurst(m, broker) {
  * from OPEN on. A device answers `+ECMTOPEN: 0,1`; the Linux simulator's socket reports the
  * refused connect as connected, so OPEN answers 0,0 there and the failure must come next,
  * unasked (`+ECMTSTAT`) or as CONN's `+ECMTCONN: 0,2`. PASS when the failure was reported
- * one of these ways and the modem then answers AT; the lines seen are the summary.
+ * one of these ways, the modem then answers AT, and OPEN + CONN to mosquitto then work;
+ * the lines seen are the summary.
  */
-async function atOpenClosed(m) {
+async function atOpenClosed(m, broker) {
 	await m.cmd("ATE0", OK);
 	await m.cmd('AT+ECMTCFG="timeout",0,2', OK);
 	const port = await freePort();
@@ -408,7 +396,14 @@ async function atOpenClosed(m) {
 	await m.cmd("AT", OK);
 	const summary = `modem wrote: ${m.linesSince(from).slice(0, -1).join(" | ")}`;
 	const reported = open === "0,1" || /\+ECMTSTAT: 0,\d/.test(beforeConn) || /\+ECMTCONN: 0,2/.test(m.linesSince(from).join(" | "));
-	return reported ? { summary } : { why: `the failure was never reported; ${summary}` };
+	if (!reported) return { why: `the failure was never reported; ${summary}` };
+	// what a user does next: OPEN again (CLOSE first if the client is still there), to a broker
+	if (!/\+ECMTSTAT|\+ECMTOPEN: 0,1/.test(m.linesSince(from).join(" | "))) await m.cmd("AT+ECMTCLOSE=0", OK);
+	await m.cmd(`AT+ECMTOPEN=0,"127.0.0.1",${broker.port}`, OK);
+	await m.expect(atLine("+ECMTOPEN: 0,0"));
+	await m.cmd('AT+ECMTCONN=0,"sdkcheck-late"', OK);
+	await m.expect(atLine("+ECMTCONN: 0,0,0"));
+	return { summary: `${summary}; then OPEN and CONN to mosquitto: 0,0 and 0,0,0` };
 }
 
 /** Dialect B against a SIGSTOPped broker: +MQTTSUB:8 within 5 s (+ slack), then AT → OK. */
@@ -554,7 +549,7 @@ async function main() {
 		const atNames = {
 			"9a": ["9a AT: seed 002 sequence (OPEN, CONN, SUB, PUB, +ECMTRECV from mosquitto_pub)", atSeed002],
 			"9b": ["9b AT: 40 x 900 B QoS 1 through a 115200-baud UART give exactly 40 +ECMTRECV", atBurst],
-			"9c": ["9c AT: AT+ECMTOPEN to a closed port: the failure is reported (OPEN 0,1, an unasked +ECMTSTAT, or CONN 0,2), then AT OK", atOpenClosed],
+			"9c": ["9c AT: AT+ECMTOPEN to a closed port: the failure is reported (OPEN 0,1, an unasked +ECMTSTAT, or CONN 0,2), then AT OK and OPEN+CONN to a broker work", atOpenClosed],
 			"9d": ["9d AT: dialect B AT+MQTTSUB against a SIGSTOPped broker gives +MQTTSUB:8, then AT OK", atStoppedBroker],
 		};
 		// one build serves them all, so each can be chosen alone ("--only 9c") or all ("--only 9")
