@@ -448,6 +448,15 @@ async function main() {
 		console.log(why ? `FAIL ${name}: ${why}` : `PASS ${name}${note ? ` (${note})` : ""}`);
 	};
 	const cleanups = [];
+	// brokers and mosquitto_sub must not outlive the driver: not when its output is cut
+	// (`| head`: EPIPE), not on Ctrl-C or kill
+	process.stdout.on("error", () => {});
+	for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+		process.once(signal, async () => {
+			for (const cleanup of cleanups.reverse()) await cleanup();
+			process.exit(130);
+		});
+	}
 	const buildOrFail = async (app, config, names) => {
 		try {
 			return await build(app, config, { mqttc: options.mqttc, out });
