@@ -9,7 +9,7 @@
 //   --mqttc DIR  the mqttc checkout to test (default: the one holding this script)
 //   --out DIR    mcconfig's output folder, reused between runs (default: a fresh temporary
 //                folder, removed afterwards). A first build compiles XS: ~2 min on 2 cores.
-//   --only LIST  run only these scenarios
+//   --only LIST  run only these scenarios ("6" selects 6a and 6b, "9" all AT scenarios 9a-9d)
 //
 // Prints `PASS name` or `FAIL name: why` per scenario and `N passed, N failed`; exits 1
 // when one failed, 2 when it could not run at all. See tests/sdk/README.md.
