@@ -1,6 +1,10 @@
 // The test side of the at-modem app's TCP stand-in UART: listens on 127.0.0.1, starts the
 // app in the XS host pointed at it, and offers send/expect over the raw byte stream.
+// options.port listens on a given port, options.launch(config) starts the app some other
+// way (tests/sdk/mcsim-check.mjs: a build for the Moddable simulator, whose config is fixed
+// at build time) and returns {stop(), output}.
 import net from "node:net";
+import {spawn} from "node:child_process";
 import path from "node:path";
 import fs from "node:fs";
 import {fileURLToPath} from "node:url";
@@ -13,16 +17,25 @@ export async function startModem(options = {}) {
 	const server = net.createServer();
 	await new Promise((resolve, reject) => {
 		server.once("error", reject);
-		server.listen(0, "127.0.0.1", resolve);
+		server.listen(options.port ?? 0, "127.0.0.1", resolve);
 	});
 	const {port} = server.address();
 	const connected = new Promise((resolve) => server.once("connection", resolve));
 	// options.platform: which SDK socket behaviour the host shows ("lin" by default, "esp32")
-	const app = await startApp(APP_DIR, {config: {uart_port: port, ...options.config}, stdout: !!process.env.AT_TRACE, ...(options.platform ? {platform: options.platform} : {})});
+	const config = {uart_port: port, ...options.config};
+	const app = options.launch
+		? await options.launch(config)
+		: await startApp(APP_DIR, {config, stdout: !!process.env.AT_TRACE, ...(options.platform ? {platform: options.platform} : {})});
+	let timer;
 	const socket = await Promise.race([
 		connected,
-		new Promise((_, reject) => setTimeout(() => reject(new Error("the app did not connect its UART" + app.output)), 10000)),
-	]);
+		new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("the app did not connect its UART" + app.output)), options.connectMs ?? 10000))),
+	]).catch(async (error) => {
+		server.close();
+		await app.stop();
+		throw error;
+	});
+	clearTimeout(timer);
 	socket.setNoDelay(true);
 	let rx = Buffer.alloc(0);
 	let mark = 0;
@@ -116,4 +129,26 @@ export async function startModem(options = {}) {
 		},
 	};
 	return modem;
+}
+
+/** Publishes `count` QoS 1 messages of `size` bytes ("<nn>ppp...") with one mosquitto_pub -l. */
+export function burst(port, topic, count, size) {
+	return new Promise((resolve, reject) => {
+		const child = spawn("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-q", "1", "-l"], {stdio: ["pipe", "ignore", "pipe"]});
+		let stderr = "";
+		child.stderr.on("data", (d) => (stderr += d));
+		child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`mosquitto_pub: ${code} ${stderr}`))));
+		for (let i = 0; i < count; i++) child.stdin.write(String(i).padStart(2, "0") + "p".repeat(size - 2) + "\n");
+		child.stdin.end();
+	});
+}
+
+/** Waits until `re` (global) matches `count` times in the modem's output; returns the matches. */
+export async function waitCount(m, re, count, ms) {
+	const deadline = Date.now() + ms;
+	for (;;) {
+		const found = [...m.text.matchAll(re)];
+		if (found.length >= count || Date.now() > deadline) return found;
+		await new Promise((r) => setTimeout(r, 50));
+	}
 }

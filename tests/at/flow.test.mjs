@@ -5,38 +5,15 @@
 // 11520 bytes/s through a 256-byte FIFO, as a device's UART driver does).
 import test from "node:test";
 import assert from "node:assert/strict";
-import {spawn} from "node:child_process";
 import net from "node:net";
 import {startBroker as mosquitto, freePort} from "../lib/broker.mjs";
-import {startModem} from "./_uart.mjs";
+import {startModem, burst, waitCount} from "./_uart.mjs";
 
 const OK = /\r\nOK\r\n/;
 const ERROR = /\r\nERROR\r\n/;
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const line = (s) => new RegExp("\\r\\n" + esc(s) + "\\r\\n");
 const UART_115200 = {config: {uart_baud: 115200}};
-
-/** Publishes `count` QoS 1 messages of `size` bytes ("<nn>ppp...") with one mosquitto_pub -l. */
-function burst(port, topic, count, size) {
-	return new Promise((resolve, reject) => {
-		const child = spawn("mosquitto_pub", ["-h", "127.0.0.1", "-p", String(port), "-t", topic, "-q", "1", "-l"], {stdio: ["pipe", "ignore", "pipe"]});
-		let stderr = "";
-		child.stderr.on("data", (d) => (stderr += d));
-		child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`mosquitto_pub: ${code} ${stderr}`))));
-		for (let i = 0; i < count; i++) child.stdin.write(String(i).padStart(2, "0") + "p".repeat(size - 2) + "\n");
-		child.stdin.end();
-	});
-}
-
-/** Waits until `re` (global) matches `count` times in the modem's output; returns the matches. */
-async function waitCount(m, re, count, ms) {
-	const deadline = Date.now() + ms;
-	for (;;) {
-		const found = [...m.text.matchAll(re)];
-		if (found.length >= count || Date.now() > deadline) return found;
-		await new Promise((r) => setTimeout(r, 50));
-	}
-}
 
 async function session(fn, modemOptions = UART_115200, brokerOptions) {
 	const broker = await mosquitto(brokerOptions);

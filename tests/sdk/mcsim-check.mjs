@@ -9,17 +9,19 @@
 //   --mqttc DIR  the mqttc checkout to test (default: the one holding this script)
 //   --out DIR    mcconfig's output folder, reused between runs (default: a fresh temporary
 //                folder, removed afterwards). A first build compiles XS: ~2 min on 2 cores.
-//   --only LIST  run only these scenarios
+//   --only LIST  run only these scenarios ("6" selects 6a and 6b, "9" all AT scenarios 9a-9d)
 //
 // Prints `PASS name` or `FAIL name: why` per scenario and `N passed, N failed`; exits 1
 // when one failed, 2 when it could not run at all. See tests/sdk/README.md.
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, dirname, resolve } from "node:path";
+import { join, dirname, resolve, basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startBroker, mosquittoSub, freePort } from "../lib/broker.mjs";
+import net from "node:net";
+import { startBroker, mosquittoSub, mosquittoPub, freePort } from "../lib/broker.mjs";
 import { makeCerts } from "../lib/certs.mjs";
+import { startModem, burst, waitCount } from "../at/_uart.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -54,45 +56,72 @@ function run(command, args, options = {}) {
 	});
 }
 
-/** Builds the app in tests/sdk/<name> with mcconfig; throws with the build's tail on failure. */
-async function build(name, config, { mqttc, out }) {
+/**
+ * Builds the app in tests/sdk/<app> (or in the directory `app`, when absolute) with
+ * mcconfig; throws with the build's tail on failure.
+ */
+async function build(app, config, { mqttc, out }) {
+	const dir = resolve(here, app);
+	const name = basename(dir);
 	const args = ["-m", "-p", "lin", "-t", "build", "-o", out, ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
-	const { code, output } = await run("mcconfig", args, { cwd: join(here, name), env: { ...process.env, MQTTC: mqttc } });
+	const { code, output } = await run("mcconfig", args, { cwd: dir, env: { ...process.env, MQTTC: mqttc } });
 	if (code !== 0) throw new Error(`mcconfig of ${name} failed (${code}): ${output.trim().split("\n").slice(-6).join(" | ")}`);
 	return join(out, "bin", "lin", "mc", "release", name, "mc.so");
 }
 
 /**
- * Runs an app in mcsim (which never exits by itself) until it traces a line starting with
- * DONE or `seconds` pass; resolves its trace lines.
+ * Starts an app in mcsim (which never exits by itself); it is ended when it traces a line
+ * starting with DONE, when `seconds` pass, or on stop(). Returns {lines, waitFor(re, ms),
+ * stop(), done}: `done` resolves the trace lines once mcsim is gone; waitFor resolves the
+ * index of the first line matching `re` (or -1 after `ms` or when mcsim ended).
  */
-function simulate(so, seconds) {
-	return new Promise((resolvePromise) => {
-		const child = spawn("xvfb-run", ["-a", "timeout", String(seconds), "stdbuf", "-oL", "mcsim", so],
-			{ stdio: ["ignore", "pipe", "pipe"], detached: true });
-		const lines = [];
-		let buffer = "";
-		let stderr = "";
-		const stop = () => { try { process.kill(-child.pid, "SIGTERM"); } catch { /* already gone */ } };
-		child.stdout.on("data", (d) => {
-			buffer += d;
-			let i;
-			while ((i = buffer.indexOf("\n")) >= 0) {
-				const line = buffer.slice(0, i);
-				buffer = buffer.slice(i + 1);
-				lines.push(line);
-				if (process.env.MCSIM_TRACE) console.error(`  | ${line}`);
-				if (line.startsWith("DONE")) stop();
-			}
-		});
-		child.stderr.on("data", (d) => { stderr += d; });
-		child.on("close", () => {
-			if (buffer) lines.push(buffer);
-			if (!lines.length && stderr) lines.push(`(no trace; stderr: ${stderr.trim().slice(-300)})`);
-			resolvePromise(lines);
-		});
+function launch(so, seconds) {
+	const child = spawn("xvfb-run", ["-a", "timeout", String(seconds), "stdbuf", "-oL", "mcsim", so],
+		{ stdio: ["ignore", "pipe", "pipe"], detached: true });
+	const lines = [];
+	const waiters = new Set();
+	let buffer = "";
+	let stderr = "";
+	let ended = false;
+	const stop = () => { try { process.kill(-child.pid, "SIGTERM"); } catch { /* already gone */ } };
+	const wake = () => { for (const w of [...waiters]) w(); };
+	child.stdout.on("data", (d) => {
+		buffer += d;
+		let i;
+		while ((i = buffer.indexOf("\n")) >= 0) {
+			const line = buffer.slice(0, i);
+			buffer = buffer.slice(i + 1);
+			lines.push(line);
+			if (process.env.MCSIM_TRACE) console.error(`  | ${line}`);
+			if (line.startsWith("DONE")) stop();
+		}
+		wake();
 	});
+	child.stderr.on("data", (d) => { stderr += d; });
+	const done = new Promise((resolvePromise) => child.on("close", () => {
+		ended = true;
+		if (buffer) lines.push(buffer);
+		if (!lines.length && stderr) lines.push(`(no trace; stderr: ${stderr.trim().slice(-300)})`);
+		wake();
+		resolvePromise(lines);
+	}));
+	const waitFor = (re, ms) => new Promise((resolvePromise) => {
+		const check = () => {
+			const index = find(lines, re);
+			if (index < 0 && !ended) return;
+			waiters.delete(check);
+			clearTimeout(timer);
+			resolvePromise(index);
+		};
+		const timer = setTimeout(() => { waiters.delete(check); resolvePromise(-1); }, ms);
+		waiters.add(check);
+		check();
+	});
+	return { lines, waitFor, stop, done };
 }
+
+/** Runs an app in mcsim until it traces DONE or `seconds` pass; resolves its trace lines. */
+const simulate = (so, seconds) => launch(so, seconds).done;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const find = (lines, pattern) => lines.findIndex((line) => pattern.test(line));
@@ -177,6 +206,227 @@ function checkTls(lines, expected) {
 	if (why.length) return `${why.join("; ")}; trace: ${lines.filter((l) => l.startsWith("tls ")).join(" | ") || tail(lines)}`;
 }
 
+/**
+ * Scenario 7: the app publishes QoS 1 on broker A; A is stopped after m5 and killed after
+ * m7; the client must come back on B (backup), with its subscription, and settle every id.
+ */
+async function checkFailover(so, brokerA, brokerB, { topic }) {
+	const onA = await mosquittoSub(brokerA.port, ["-t", topic, "-q", "1"]);
+	const onB = await mosquittoSub(brokerB.port, ["-t", topic, "-q", "1"]);
+	const app = launch(so, 60);
+	const why = [];
+	let lines;
+	let killedAt = -1;
+	try {
+		// A stops answering after m5, so m6 and m7 are in flight, unacknowledged, when it dies
+		if (await app.waitFor(/^publish m5 /, 30000) >= 0) {
+			process.kill(brokerA.pid, "SIGSTOP");
+			await app.waitFor(/^publish m7 /, 5000);
+			await brokerA.kill();
+			killedAt = app.lines.length;
+		}
+		lines = await app.done;
+		await sleep(500);
+	} finally {
+		onA.stop();
+		onB.stop();
+	}
+	if (killedAt < 0) return { lines, why: `the app never published m5 on A: ${tail(lines)}` };
+	const payloadOf = new Map();
+	for (const line of lines) {
+		const m = /^publish (m\d+) id (\S+)/.exec(line);
+		if (m) payloadOf.set(m[2], m[1]);
+	}
+	const second = find(lines, /^conack 2$/);
+	if (second < 0) why.push(`no second conack after A was killed: ${tail(lines)}`);
+	const seen = (sub, payload) => sub.lines.includes(`${topic} ${payload}`);
+	// on B: messages published after the second conack reach B's subscriber and come back to the app
+	const afterSwitch = lines.slice(Math.max(second, 0)).map((l) => /^publish (m\d+) id \d+/.exec(l)?.[1]).filter(Boolean);
+	if (second >= 0) {
+		if (!afterSwitch.length) why.push("nothing was published after the second conack");
+		else if (!afterSwitch.every((p) => seen(onB, p))) why.push(`B's subscriber missed ${afterSwitch.filter((p) => !seen(onB, p)).join(",")}`);
+		if (afterSwitch.some((p) => seen(onA, p))) why.push("A saw messages published after the switch");
+		const back = lines.filter((l) => /^recv 2 m\d+$/.test(l));
+		if (!back.length) why.push("the subscription was not restored on B: no recv after the second conack");
+	}
+	const nulls = lines.filter((l) => /^publish m\d+ id null/.test(l));
+	if (nulls.length) why.push(`publish() refused ${nulls.length} message(s): ${nulls.slice(0, 3).join("; ")}`);
+	const unsettled = lines.find((l) => l.startsWith("unsettled "));
+	if (!unsettled?.startsWith("unsettled none")) why.push(`not every id settled: ${unsettled ?? tail(lines)}`);
+	// a `sent` id reached one of the brokers (A before the kill, B after); a lost one was reported
+	const sentIds = lines.map((l) => /^sent (\d+)$/.exec(l)?.[1]).filter(Boolean);
+	const missing = sentIds.map((id) => payloadOf.get(id)).filter((p) => p && !seen(onA, p) && !seen(onB, p));
+	if (missing.length) why.push(`sent but seen by neither broker: ${missing.join(",")}`);
+	const lost = lines.filter((l) => l.startsWith("lost "));
+	const onBoth = [...payloadOf.values()].filter((p) => seen(onA, p) && seen(onB, p));
+	const summary = `${payloadOf.size} published, ${sentIds.length} sent, ${lost.length} lost` +
+		`${lost.length ? ` (${lost.join("; ")})` : ""}, A saw ${onA.lines.length}, B saw ${onB.lines.length}` +
+		`${onBoth.length ? ` (${onBoth.join(",")} on both: resent after the switch)` : ""}, ` +
+		`recv on B ${lines.filter((l) => /^recv 2 /.test(l)).length}`;
+	return { lines, why: why.length ? `${why.join("; ")} [${summary}]` : undefined, summary };
+}
+
+/**
+ * Scenario 8: a server that answers CONNACK and closes at once. Resolves the number of
+ * connections it took while the app ran, and the app's trace.
+ */
+async function countConnectionsDroppedAfterConnack(build) {
+	const accepted = [];
+	const server = net.createServer((socket) => {
+		accepted.push(Date.now());
+		socket.on("error", () => {});
+		socket.once("data", () => socket.end(Buffer.from([0x20, 0x02, 0x00, 0x00])));
+	});
+	await new Promise((r) => server.listen(0, "127.0.0.1", r));
+	try {
+		const so = await build(server.address().port);
+		if (!so) return undefined;
+		const t0 = Date.now();
+		accepted.length = 0;
+		const lines = await simulate(so, 40);
+		return { lines, connections: accepted.length, gaps: accepted.map((t, i) => (i ? t - accepted[i - 1] : t - t0)) };
+	} finally {
+		server.close();
+	}
+}
+
+function checkBackoff({ lines, connections, gaps }, seconds, period) {
+	const conacks = lines.filter((l) => /^conack \d+$/.test(l)).length;
+	const summary = `${connections} connections, ${conacks} conacks in ${seconds} s; gaps ${gaps.join(",")} ms`;
+	if (conacks < 3) return { why: `the app got ${conacks} conack(s): the server's CONNACK was not seen [${summary}]` };
+	const fixed = seconds * 1000 / period;
+	if (connections > fixed / 2) return { why: `${connections} connections: the backoff was reset at CONNACK (fixed period gives ~${fixed}) [${summary}]` };
+	return { summary };
+}
+
+const OK = /\r\nOK\r\n/;
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const atLine = (s) => new RegExp("\\r\\n" + escape(s) + "\\r\\n");
+const lastLines = (m, n = 6) => m.linesSince(Math.max(0, m.received - 400)).slice(-n).join(" | ");
+
+/**
+ * Runs `steps(modem, broker)` against the at-modem app in mcsim, its UART a TCP connection
+ * from here on `uartPort` (fixed at build time); resolves undefined or why it failed.
+ */
+async function atSession(so, uartPort, steps) {
+	const broker = await startBroker();
+	let sim;
+	const modem = await startModem({
+		port: uartPort,
+		connectMs: 20000,
+		launch: () => {
+			sim = launch(so, 180);
+			return { get output() { return `: ${tail(sim.lines)}`; }, stop: async () => { sim.stop(); await sim.done; } };
+		},
+	}).catch((error) => error);
+	try {
+		if (modem instanceof Error) return { why: modem.message };
+		try {
+			return (await steps(modem, broker)) ?? {};
+		} catch (error) {
+			return { why: `${error.message.slice(0, 400)}; app trace: ${tail(sim.lines)}` };
+		}
+	} finally {
+		if (!(modem instanceof Error)) await modem.stop();
+		await broker.stop();
+	}
+}
+
+/** Dialect A up to a subscription: OPEN, CONN as `id`, SUB `topic` at QoS 1 (message id 1). */
+async function atSubscribed(m, port, id, topic) {
+	await m.cmd("ATE0", OK);
+	await m.cmd("AT", OK);
+	await m.cmd(`AT+ECMTOPEN=0,"127.0.0.1",${port}`, OK);
+	await m.expect(atLine("+ECMTOPEN: 0,0"));
+	await m.cmd(`AT+ECMTCONN=0,"${id}"`, OK);
+	await m.expect(atLine("+ECMTCONN: 0,0,0"));
+	await m.cmd(`AT+ECMTSUB=0,1,"${topic}",1`, OK);
+	await m.expect(atLine("+ECMTSUB: 0,1,0,1"));
+}
+
+/** Seed 002's sequence (dialect A), a message from mosquitto_pub included. */
+async function atSeed002(m, broker) {
+	await atSubscribed(m, broker.port, "sdkcheck-at", "test");
+	await m.cmd('AT+ECMTPUB=0,0,0,0,"test","hello"', OK);
+	await m.expectAll([atLine("+ECMTPUB: 0,0,0"), atLine('+ECMTRECV: 0,0,"test","hello"')]);
+	await mosquittoPub(broker.port, ["-t", "test", "-q", "1", "-m", "from mosquitto_pub"]);
+	await m.expect(/\r\n\+ECMTRECV: 0,\d+,"test","from mosquitto_pub"\r\n/);
+	await m.cmd("AT+ECMTDISC=0", OK);
+	await m.expect(atLine("+ECMTDISC: 0,0"));
+}
+
+/** 40 × 900 B at QoS 1 from one mosquitto_pub -l through the 115200-baud UART. */
+async function atBurst(m, broker) {
+	await atSubscribed(m, broker.port, "sdkcheck-burst", "burst");
+	const t0 = Date.now();
+	await burst(broker.port, "burst", 40, 900);
+	const re = /\r\n\+ECMTRECV: 0,\d+,"burst","(\d\d)p{898}"\r\n/g;
+	const took = (await waitCount(m, re, 40, 40000)).length >= 40 ? Date.now() - t0 : undefined;
+	await sleep(1500); // nothing more may come
+	const found = [...m.text.matchAll(re)].map((f) => Number(f[1]));
+	const distinct = new Set(found);
+	const dropped = /ECMTDROPPED[^\r]*/.exec(m.text)?.[0];
+	const summary = `${found.length} +ECMTRECV (${distinct.size} distinct)${took ? ` in ${took} ms` : ""}${dropped ? `, ${dropped}` : ""}`;
+	if (found.length !== 40 || distinct.size !== 40 || dropped) return { why: summary };
+	await m.cmd("AT", OK);
+	return { summary };
+}
+
+/**
+ * OPEN to a closed port, then CONN (packet time 2 s): records every line the modem wrote
+ * from OPEN on. A device answers `+ECMTOPEN: 0,1`; the Linux simulator's socket reports the
+ * refused connect as connected, so OPEN answers 0,0 there and the failure must come next,
+ * unasked (`+ECMTSTAT`) or as CONN's `+ECMTCONN: 0,2`. PASS when the failure was reported
+ * one of these ways, the modem then answers AT, and OPEN + CONN to mosquitto then work;
+ * the lines seen are the summary.
+ */
+async function atOpenClosed(m, broker) {
+	await m.cmd("ATE0", OK);
+	await m.cmd('AT+ECMTCFG="timeout",0,2', OK);
+	const port = await freePort();
+	const from = m.received;
+	await m.cmd(`AT+ECMTOPEN=0,"127.0.0.1",${port}`, OK);
+	const [, open] = await m.expect(/\r\n\+ECMTOPEN: (0,\d)\r\n/, 15000);
+	await sleep(1000); // whatever the socket reports after "connected" comes now
+	const beforeConn = m.linesSince(from).join(" | ");
+	if (open === "0,0") {
+		await m.cmd('AT+ECMTCONN=0,"sdkcheck-closed"', /\r\n(OK|ERROR)\r\n/);
+		await sleep(3000); // the packet time (2 s) and a margin
+	}
+	await m.cmd("AT", OK);
+	const summary = `modem wrote: ${m.linesSince(from).slice(0, -1).join(" | ")}`;
+	const reported = open === "0,1" || /\+ECMTSTAT: 0,\d/.test(beforeConn) || /\+ECMTCONN: 0,2/.test(m.linesSince(from).join(" | "));
+	if (!reported) return { why: `the failure was never reported; ${summary}` };
+	// what a user does next: OPEN again (CLOSE first if the client is still there), to a broker
+	if (!/\+ECMTSTAT|\+ECMTOPEN: 0,1/.test(m.linesSince(from).join(" | "))) await m.cmd("AT+ECMTCLOSE=0", OK);
+	await m.cmd(`AT+ECMTOPEN=0,"127.0.0.1",${broker.port}`, OK);
+	await m.expect(atLine("+ECMTOPEN: 0,0"));
+	await m.cmd('AT+ECMTCONN=0,"sdkcheck-late"', OK);
+	await m.expect(atLine("+ECMTCONN: 0,0,0"));
+	return { summary: `${summary}; then OPEN and CONN to mosquitto: 0,0 and 0,0,0` };
+}
+
+/** Dialect B against a SIGSTOPped broker: +MQTTSUB:8 within 5 s (+ slack), then AT → OK. */
+async function atStoppedBroker(m, broker) {
+	await m.cmd("ATE0", OK);
+	await m.cmd(`AT+MQTTCONFIG=127.0.0.1,${broker.port},sdkcheck-stopped,1,60`, OK);
+	await m.cmd("AT+MQTTCONNECT", atLine("+MQTTCONNECT:0"));
+	await m.expect(OK);
+	process.kill(broker.pid, "SIGSTOP");
+	try {
+		const t0 = Date.now();
+		await m.cmd('AT+MQTTSUB="quiet",1', atLine("+MQTTSUB:8"), 12000);
+		await m.expect(/\r\nERROR\r\n/);
+		const took = Date.now() - t0;
+		const t1 = Date.now();
+		await m.cmd("AT", OK, 3000);
+		const summary = `+MQTTSUB:8 ERROR after ${took} ms, then AT OK after ${Date.now() - t1} ms`;
+		return took <= 5000 + 2000 ? { summary } : { why: `${summary}: over the 5 s bound` };
+	} finally {
+		process.kill(broker.pid, "SIGCONT");
+	}
+}
+
 async function main() {
 	const options = parseArguments(process.argv.slice(2));
 	if (!process.env.MODDABLE)
@@ -193,11 +443,20 @@ async function main() {
 	const group = (name) => name.replace(/[a-z]$/, "");
 	const wanted = (name) => !options.only || [...options.only].some((o) => o === name || group(o) === group(name));
 	const results = [];
-	const report = (name, why) => {
+	const report = (name, why, note) => {
 		results.push(!why);
-		console.log(why ? `FAIL ${name}: ${why}` : `PASS ${name}`);
+		console.log(why ? `FAIL ${name}: ${why}` : `PASS ${name}${note ? ` (${note})` : ""}`);
 	};
 	const cleanups = [];
+	// brokers and mosquitto_sub must not outlive the driver: not when its output is cut
+	// (`| head`: EPIPE), not on Ctrl-C or kill
+	process.stdout.on("error", () => {});
+	for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+		process.once(signal, async () => {
+			for (const cleanup of cleanups.reverse()) await cleanup();
+			process.exit(130);
+		});
+	}
 	const buildOrFail = async (app, config, names) => {
 		try {
 			return await build(app, config, { mqttc: options.mqttc, out });
@@ -269,6 +528,50 @@ async function main() {
 				const lines = await simulate(so, 90);
 				if (wanted("6a")) report(tlsNames[0], checkTls(lines, { "wrong-ca-first": "failed", "right-ca": "connected", "wrong-ca-after-right": "failed" }));
 				if (wanted("6b")) report(tlsNames[1], checkTls(lines, { "verify0": "connected", "wrong-ca-after-verify0": "failed" }));
+			}
+		}
+		if (wanted("7")) {
+			const name = "7 failover to the backup broker";
+			const brokerB = await startBroker();
+			cleanups.push(() => brokerB.stop());
+			const brokerA = await startBroker();
+			cleanups.push(() => brokerA.stop());
+			const config = { host, port: brokerA.port, backupPort: brokerB.port, topic: "mqttc/sdkcheck/failover", id: "sdkcheck-failover" };
+			const so = await buildOrFail("failover", config, [name]);
+			if (so) {
+				const { why, summary } = await checkFailover(so, brokerA, brokerB, config);
+				report(name, why, summary);
+			}
+		}
+
+		if (wanted("8")) {
+			const name = "8 backoff across connections dropped after CONNACK";
+			const seconds = 8;
+			const counted = await countConnectionsDroppedAfterConnack((port) =>
+				buildOrFail("backoff", { host, port, seconds, id: "sdkcheck-backoff" }, [name]));
+			if (counted) {
+				const { why, summary } = checkBackoff(counted, seconds, 200);
+				report(name, why, summary);
+			}
+		}
+
+		const atNames = {
+			"9a": ["9a AT: seed 002 sequence (OPEN, CONN, SUB, PUB, +ECMTRECV from mosquitto_pub)", atSeed002],
+			"9b": ["9b AT: 40 x 900 B QoS 1 through a 115200-baud UART give exactly 40 +ECMTRECV", atBurst],
+			"9c": ["9c AT: AT+ECMTOPEN to a closed port: the failure is reported (OPEN 0,1, an unasked +ECMTSTAT, or CONN 0,2), then AT OK and OPEN+CONN to a broker work", atOpenClosed],
+			"9d": ["9d AT: dialect B AT+MQTTSUB against a SIGSTOPped broker gives +MQTTSUB:8, then AT OK", atStoppedBroker],
+		};
+		// one build serves them all, so each can be chosen alone ("--only 9c") or all ("--only 9")
+		const atWanted = Object.keys(atNames).filter((key) => !options.only || options.only.has(key) || options.only.has("9"));
+		if (atWanted.length) {
+			const uartPort = await freePort();
+			const so = await buildOrFail(join(options.mqttc, "hosts/examples/at-modem"), { uart_port: uartPort, uart_baud: 115200 }, atWanted.map((k) => atNames[k][0]));
+			if (so) {
+				for (const key of atWanted) {
+					const [name, steps] = atNames[key];
+					const { why, summary } = await atSession(so, uartPort, steps);
+					report(name, why, summary);
+				}
 			}
 		}
 	} finally {
