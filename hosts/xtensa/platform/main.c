@@ -76,14 +76,16 @@ void fxFreeSlots(txMachine *the, void *slots)
 		c_free(slots);
 }
 
-/* Switch to the fixed heap: what the preload blocks still have free counts against
- * creation.static, so the app gets `static` bytes in all. */
+/* Switch to the fixed heap. On an ESP32 creation.static holds slots, chunks and the XS
+ * stack; here the stack and what the preload blocks still have free count against it,
+ * so the app gets `static` bytes in all. */
 static void fix_heap(txMachine *the)
 {
-	uint32_t budget;
+	uint32_t budget, used;
 	preload_free = (uint32_t)(the->maximumChunksSize - the->currentChunksSize)
 		+ (uint32_t)(the->maximumHeapCount - the->currentHeapCount) * sizeof(txSlot);
-	budget = (config.staticSize > preload_free) ? config.staticSize - preload_free : 0;
+	used = preload_free + config.stackCount * sizeof(txSlot);
+	budget = (config.staticSize > used) ? config.staticSize - used : 0;
 	static_base = c_malloc(budget + 16);
 	if (!static_base) {
 		fprintf(stderr, "xtensa: cannot reserve the %lu-byte heap\n", (unsigned long)budget);
