@@ -9,7 +9,8 @@
  *   keepalive  keepalive `keepalive` s and nothing else: a "pong" per PINGRESP
  *   reconnect  autoreconn 1 s; "connected N" at each CONNACK (the test restarts the broker)
  *   listen     subscribe, then trace each message (the test publishes; with a small rxSize a
- *              large one arrives in chunks: "chunk offset/total")
+ *              large one arrives in chunks: "chunk offset/total"); at the `count`th message,
+ *              the instructions per message since the first
  *   big        publish a `size`-byte QoS 1 message to itself (more than the socket's free
  *              space) and check every byte that comes back
  *   bench      publish `count` messages at QoS `qos` to a topic nobody reads and report the
@@ -92,6 +93,8 @@ export default function main(): void {
 				}
 			}
 			else if (scenario === "listen") {
+				if (received === 1) bench.start = instructions();
+				else if (received === Number(settings.count)) trace(`bench-recv qos=${metas.qos} count=${received} perMessage=${Math.round((instructions() - bench.start) / (received - 1))}\n`);
 				if (metas.total !== undefined) trace(`chunk ${metas.offset}/${metas.total} ${typeof payload === "string" ? payload.length : payload.byteLength}\n`);
 				else trace(`recv ${received} qos=${metas.qos} ${String(payload).length} bytes\n`);
 			}
