@@ -15,8 +15,8 @@ const RUN = path.join(ROOT, "hosts", "xtensa", "run.mjs");
 const APP = path.join(ROOT, "tests", "apps", "xtensa-scenario");
 
 /** Start run.mjs; lines of output arrive in `lines`, waitFor(re) resolves on a matching line. */
-function run(args) {
-	const child = spawn(process.execPath, [RUN, APP, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+function run(args, app = APP) {
+	const child = spawn(process.execPath, [RUN, app, ...args], { stdio: ["ignore", "pipe", "pipe"] });
 	const lines = [];
 	let stderr = "";
 	const waiters = new Set();
@@ -97,8 +97,9 @@ test("a publish larger than the socket's 8192 bytes of free space goes out whole
 	assert.ok(!app.lines.some((l) => l.includes("corrupt")), app.lines.join("\n"));
 });
 
-test("the XS stack is fixed: too few slots for the client stop the app with a stack overflow", async () => {
-	const app = run([`port=${broker.port}`, "scenario=roundtrip", "--stack", "200", "--until", "^roundtrip done$", "--timeout", "60"]);
+test("the XS stack is the manifest's creation.stack: 200 slots stop the client with a stack overflow", async () => {
+	const app = run([`port=${broker.port}`, "scenario=roundtrip", "--until", "^roundtrip done$", "--timeout", "60"],
+		path.join(ROOT, "tests", "apps", "xtensa-small-stack"));
 	assert.equal(await app.exited, 1);
 	assert.match(app.stderr, /stack overflow/);
 });
