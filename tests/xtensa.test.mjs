@@ -5,6 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBroker, mosquittoPub, freePort } from "./lib/broker.mjs";
@@ -119,4 +120,31 @@ test("a refused connect reaches the client as a socket error", async () => {
 test("the guest reaches 127.0.0.1 only", async () => {
 	const app = run(["host=192.0.2.1", `port=${broker.port}`, "scenario=roundtrip", "--until", "^error connect", "--timeout", "60"]);
 	assert.equal(await app.exited, 0, app.stderr);
+});
+
+test("socket: lwIP semantics (free space, can't write all data, read forms, buffered bytes, -1, -2)", async () => {
+	const server = net.createServer((peer) => {
+		let received = 0;
+		peer.write("hello\nworld!");
+		peer.on("data", (chunk) => {
+			received += chunk.length;
+			if (received === 8192) peer.end("bye");
+		});
+		peer.on("error", () => {});
+	});
+	await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const closedPort = await freePort();
+	try {
+		const app = run([`port=${server.address().port}`, `closedPort=${closedPort}`, "--timeout", "60"], path.join(ROOT, "tests", "apps", "xtensa-socket"));
+		assert.equal(await app.exited, 0, app.stderr);
+		const expected = ["connected 1", "free 8192", "oversize can't write all data", "free-after-throw 8192",
+			"readable 12", "available 12", "number 104", 'line "ello\\n"', 'count "wo"', "skip 1", "available-now 3",
+			"later ld!", "empty undefined", "free-full 0", "writable 8192", "bye bye", "disconnected -1",
+			"write-after-close write on closed socket", "closed twice is fine"];
+		assert.deepEqual(app.lines.filter((l) => !l.startsWith("refused")), expected);
+		assert.ok(app.lines.includes("refused -2"), app.lines.join("\n"));
+	}
+	finally {
+		server.close();
+	}
 });

@@ -190,7 +190,8 @@ class XtensaApp {
 			}
 		});
 		channel.on("error", () => {});
-		this.child.on("exit", (code, signal) => {
+		// "close", not "exit": every frame and line the guest wrote is read by then
+		this.child.on("close", (code, signal) => {
 			if (partial) {
 				options.onLine?.(partial);
 				partial = "";
@@ -302,7 +303,7 @@ class XtensaApp {
 	_virtualTick() {
 		if (this.finished || !this.waiting || this.waitMs === NO_TIMER)
 			return;
-		if (Date.now() - this.lastActivity < 20)
+		if (Date.now() - this.lastActivity < 50)		/* give the broker time to answer first */
 			return;
 		for (const relay of this.sockets.values())
 			if (relay.pending.length || relay.tcp.writableLength)

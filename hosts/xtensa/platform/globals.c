@@ -16,11 +16,14 @@ static void xs_trace(txMachine *the)
 
 static void xs_array_buffer_from_string(txMachine *the)
 {
-	const char *text;
+	size_t length;
+	void *bytes;
 	if (xsToInteger(xsArgc) < 1)
 		xsTypeError("ArrayBuffer.fromString: string required");
-	text = xsToString(xsArg(0));
-	xsResult = xsArrayBuffer((void *)text, c_strlen(text));
+	length = c_strlen(xsToString(xsArg(0)));
+	/* allocate first: a collection may move the string, so its address is taken after */
+	bytes = fxArrayBuffer(the, &xsResult, NULL, (txInteger)length, -1);
+	c_memcpy(bytes, xsToString(xsArg(0)), length);
 }
 
 static void xs_string_from_array_buffer(txMachine *the)
@@ -31,6 +34,8 @@ static void xs_string_from_array_buffer(txMachine *the)
 		xsTypeError("String.fromArrayBuffer: not an ArrayBuffer");
 	_xsmcGetBuffer(the, &xsArg(0), &data, &count, 0);
 	xsResult = xsStringBuffer(NULL, count);
+	/* the allocation may have moved the buffer: take its address again */
+	_xsmcGetBuffer(the, &xsArg(0), &data, &count, 0);
 	c_memcpy(xsToString(xsResult), data, count);
 }
 

@@ -193,8 +193,7 @@ static void xs_socket_read(txMachine *the)
 		count = 1;
 	}
 	else if (same(the, &xsArg(0), "String")) {
-		xsResult = xsStringBuffer(NULL, count);
-		c_memcpy(xsToString(xsResult), data, count);
+		xsResult = xsStringBuffer((char *)data, count);	/* data is C memory: nothing moves it */
 	}
 	else if (same(the, &xsArg(0), "ArrayBuffer"))
 		xsResult = xsArrayBuffer(data, count);
