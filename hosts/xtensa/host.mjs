@@ -105,8 +105,10 @@ export async function startXtensa(appDir, options = {}) {
 		creation.static = options.heap;
 	if (options.stack !== undefined)
 		creation.stack = options.stack;
+	// this host's socket, timer and securesocket replace the XS host's; `xtensa` is added
+	// unless the app has a module of that name
 	for (const [name, file] of Object.entries(GUEST_MODULES))
-		if (!manifest.modules.has(name) || name !== "xtensa")
+		if (name !== "xtensa" || !manifest.modules.has(name))
 			manifest.modules.set(name, { file: path.join(GUEST, file), manifest: "(xtensa host)" });
 	const staged = await stageApp(manifest, { config: options.config ?? {} });
 	const preload = staged.modules.filter(name => name !== "main" && !name.startsWith("xs-host/"));
