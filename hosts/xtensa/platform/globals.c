@@ -1,5 +1,5 @@
 /* What a Moddable device provides to every app: trace(), ArrayBuffer.fromString(),
- * String.fromArrayBuffer(); and the `xtensa` module's instruction counter. */
+ * String.fromArrayBuffer(); and the `xtensa` module's instruction counter and stack depth. */
 #include "host.h"
 #include "semihost.h"
 
@@ -45,6 +45,12 @@ static void xs_instructions(txMachine *the)
 	xsResult = xsNumber(xt_instructions());
 }
 
+/* stackDepth(): XS stack slots in use by the caller and everything below it */
+static void xs_stack_depth(txMachine *the)
+{
+	xsResult = xsInteger((xsIntegerValue)(the->stackTop - the->stack));
+}
+
 void xt_globals_install(txMachine *the, txSlot *host)
 {
 	/* xsVar(1) and xsVar(2) are the caller's scratch slots */
@@ -62,4 +68,6 @@ void xt_globals_install(txMachine *the, txSlot *host)
 	xsDefine(xsVar(1), xsID("fromArrayBuffer"), xsVar(2), xsDontEnum);
 	xsVar(1) = xsNewHostFunction(xs_instructions, 0);
 	xsSet(*host, xsID("instructions"), xsVar(1));
+	xsVar(1) = xsNewHostFunction(xs_stack_depth, 0);
+	xsSet(*host, xsID("stackDepth"), xsVar(1));
 }

@@ -179,6 +179,22 @@ void xt_run_jobs(txMachine *the)
 	}
 }
 
+/* On a stack overflow, which functions hold the stack: each frame with the slots in use
+ * from the top of the stack to it. */
+static void report_frames(txMachine *the)
+{
+	txSlot *frame = the->frame;
+	char name[96];
+	int count = 0;
+	fprintf(stderr, "xtensa: XS stack at the overflow (slots in use, function):\n");
+	while (frame && (count++ < 48)) {
+		name[0] = 0;
+		fxBufferFrameName(the, name, sizeof(name), frame, "");
+		fprintf(stderr, "xtensa:   %4ld %s\n", (long)(the->stackTop - frame), name);
+		frame = frame->next;
+	}
+}
+
 void fxAbort(txMachine *the, int status)
 {
 	const char *why = "unknown";
@@ -200,8 +216,11 @@ void fxAbort(txMachine *the, int status)
 		}
 		fprintf(stderr, "xtensa: abort: %s: %s\n", why, message);
 	}
-	else
+	else {
 		fprintf(stderr, "xtensa: abort: %s\n", why);
+		if (status == XS_STACK_OVERFLOW_EXIT)
+			report_frames(the);
+	}
 	fflush(stderr);
 	send_stats(the);
 	xt_exit(1);

@@ -5,7 +5,8 @@
  * and `recv` handlers, the deepest stack an app gives the client.
  *
  *   roundtrip  subscribe (QoS 2) in conack, then publish QoS 0, 1, 2 to itself, one from
- *              each recv; "roundtrip done" once all three came back
+ *              each recv; "roundtrip done" once all three came back; "depth <event> N":
+ *              the XS stack slots in use when the handler starts
  *   keepalive  keepalive `keepalive` s and nothing else: a "pong" per PINGRESP
  *   reconnect  autoreconn 1 s; "connected N" at each CONNACK (the test restarts the broker)
  *   listen     subscribe, then trace each message (the test publishes; with a small rxSize a
@@ -23,11 +24,13 @@ import Modules from "modules";
 type Settings = { host: string; port: number; scenario: string; topic: string; keepalive: number; rxSize: number; size: number; count: number; qos: number };
 const settings = config as unknown as Settings;
 
-/** Instructions retired so far, where the host counts them (the Xtensa host), else 0. */
+type XtensaModule = { instructions(): number; stackDepth(): number };
+/** What only the Xtensa host measures; zeros elsewhere. */
+function xtensa(): XtensaModule {
+	return Modules.has("xtensa") ? Modules.importNow("xtensa") as XtensaModule : { instructions: () => 0, stackDepth: () => 0 };
+}
 function instructions(): number {
-	if (!Modules.has("xtensa")) return 0;
-	const xtensa = Modules.importNow("xtensa") as { instructions(): number };
-	return xtensa.instructions();
+	return xtensa().instructions();
 }
 
 function pattern(size: number): Uint8Array {
@@ -54,6 +57,7 @@ export default function main(): void {
 	const bench = { sent: 0, start: 0, calls: 0 };
 	const qosOrder = [0, 1, 2];
 	client.on((_c: unknown, event: string, data: any, payload: any, metas: any) => {
+		if (scenario === "roundtrip" && (event === "conack" || event === "recv")) trace(`depth ${event} ${xtensa().stackDepth()}\n`);
 		switch (event) {
 		case "conack":
 			connections++;
