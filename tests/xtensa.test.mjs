@@ -98,7 +98,7 @@ test("a publish larger than the socket's 8192 bytes of free space goes out whole
 	assert.ok(!app.lines.some((l) => l.includes("corrupt")), app.lines.join("\n"));
 });
 
-test("the XS stack is the manifest's creation.stack: 300 slots stop the client with a stack overflow", async () => {
+test("the XS stack is the manifest's creation.stack: 360 slots stop the client with a stack overflow", async () => {
 	const app = run([`port=${broker.port}`, "scenario=roundtrip", "--until", "^roundtrip done$", "--timeout", "60"],
 		path.join(ROOT, "tests", "apps", "xtensa-small-stack"));
 	assert.equal(await app.exited, 1);

@@ -76,16 +76,65 @@ void fxFreeSlots(txMachine *the, void *slots)
 		c_free(slots);
 }
 
+static uint32_t free_in_preload(txMachine *the)
+{
+	return (uint32_t)(the->maximumChunksSize - the->currentChunksSize)
+		+ (uint32_t)(the->maximumHeapCount - the->currentHeapCount) * sizeof(txSlot);
+}
+
+/* Ballast: when the preload blocks have more free space than the app is allowed, fill the
+ * excess with objects and buffers kept alive for good, so the app never gets more than
+ * creation.static. */
+static txSlot ballast;
+
+static void add_ballast(txMachine *the, uint32_t excess)
+{
+	xsBeginHost(the);
+	{
+		xsVars(2);
+		xsVar(0) = xsNull;
+		/* chunk space first: buffers sized to the free tail of a block */
+		while (excess >= 64) {
+			txBlock *block;
+			txSize tail = 0, size;
+			uint32_t before = the->currentChunksSize;
+			for (block = the->firstBlock; block; block = block->nextBlock)
+				if (block->limit - block->current > tail)
+					tail = (txSize)(block->limit - block->current);
+			size = (txSize)((excess < (uint32_t)tail ? excess : (uint32_t)tail) - 32) & ~7;
+			if (size < 32)
+				break;
+			xsVar(1) = xsNewObject();
+			xsSet(xsVar(1), xsID("next"), xsVar(0));
+			xsVar(0) = xsVar(1);
+			xsVar(1) = xsArrayBuffer(NULL, size);
+			xsSet(xsVar(0), xsID("buffer"), xsVar(1));
+			excess -= (the->currentChunksSize - before < excess) ? the->currentChunksSize - before : excess;
+		}
+		/* then slots: two per link of a chain */
+		while ((excess >= 2 * sizeof(txSlot)) && the->freeHeap && the->freeHeap->next && the->freeHeap->next->next) {
+			xsVar(1) = xsNewObject();
+			xsSet(xsVar(1), xsID("next"), xsVar(0));
+			xsVar(0) = xsVar(1);
+			excess -= 2 * sizeof(txSlot);
+		}
+		ballast = xsVar(0);
+		xsRemember(ballast);
+	}
+	xsEndHost(the);
+}
+
 /* Switch to the fixed heap. On an ESP32 creation.static holds slots, chunks and the XS
  * stack; here the stack and what the preload blocks still have free count against it,
  * so the app gets `static` bytes in all. */
 static void fix_heap(txMachine *the)
 {
-	uint32_t budget, used;
-	preload_free = (uint32_t)(the->maximumChunksSize - the->currentChunksSize)
-		+ (uint32_t)(the->maximumHeapCount - the->currentHeapCount) * sizeof(txSlot);
-	used = preload_free + config.stackCount * sizeof(txSlot);
-	budget = (config.staticSize > used) ? config.staticSize - used : 0;
+	uint32_t budget, allowed, stack = config.stackCount * sizeof(txSlot);
+	allowed = (config.staticSize > stack) ? config.staticSize - stack : 0;
+	if (free_in_preload(the) > allowed)
+		add_ballast(the, free_in_preload(the) - allowed);
+	preload_free = free_in_preload(the);
+	budget = (allowed > preload_free) ? allowed - preload_free : 0;
 	static_base = c_malloc(budget + 16);
 	if (!static_base) {
 		fprintf(stderr, "xtensa: cannot reserve the %lu-byte heap\n", (unsigned long)budget);
