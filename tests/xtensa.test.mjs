@@ -124,7 +124,7 @@ test("the guest reaches 127.0.0.1 only", async () => {
 	assert.equal(await app.exited, 0, app.stderr);
 });
 
-test("socket: lwIP semantics (free space, can't write all data, read forms, buffered bytes, -1, -2)", async () => {
+test("socket: lwIP semantics (free space, can't write all data, read forms, buffered bytes, -1, -2); String.fromArrayBuffer's checks", async () => {
 	const server = net.createServer((peer) => {
 		let received = 0;
 		peer.write("hello\nworld!");
@@ -139,7 +139,8 @@ test("socket: lwIP semantics (free space, can't write all data, read forms, buff
 	try {
 		const app = run([`port=${server.address().port}`, `closedPort=${closedPort}`, "--timeout", "60"], path.join(ROOT, "tests", "apps", "xtensa-socket"));
 		assert.equal(await app.exited, 0, app.stderr);
-		const expected = ["connected 1", "free 8192", "oversize can't write all data", "free-after-throw 8192",
+		const expected = ["utf8-bad TypeError", "utf8-range RangeError", 'utf8-nul "a"', "utf8-slice \u00e9l",
+			"connected 1", "free 8192", "oversize can't write all data", "free-after-throw 8192",
 			"readable 12", "available 12", "number 104", 'line "ello\\n"', 'count "wo"', "skip 1", "available-now 3",
 			"later ld!", "empty undefined", "free-full 0", "writable 8192", "bye bye", "disconnected -1",
 			"write-after-close write on closed socket", "closed twice is fine"];

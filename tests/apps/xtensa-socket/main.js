@@ -1,8 +1,8 @@
 /*
  * The Xtensa host's `socket` against a scripted TCP server (tests/xtensa.test.mjs): device
  * (lwIP) semantics, each result a "name value" trace line the test compares.
- * The server sends "hello\nworld!" on connect, then, when it received 8192 bytes, "bye"
- * and closes.
+ * First String.fromArrayBuffer's checks. The server sends "hello\nworld!" on connect,
+ * then, when it received 8192 bytes, "bye" and closes.
  */
 import {Socket} from "socket";
 import Timer from "timer";
@@ -12,7 +12,21 @@ function show(name, value) {
 	trace(`${name} ${value}\n`);
 }
 
+function attempt(f) {
+	try {
+		return f();
+	}
+	catch (e) {
+		return e.name;
+	}
+}
+
 export default function main() {
+	// the device's text conversions, which the client relies on
+	show("utf8-bad", attempt(() => String.fromArrayBuffer(Uint8Array.of(0xC3, 0x28).buffer)));
+	show("utf8-range", attempt(() => String.fromArrayBuffer(new ArrayBuffer(4), 2, 4)));
+	show("utf8-nul", JSON.stringify(String.fromArrayBuffer(Uint8Array.of(0x61, 0, 0x62).buffer)));
+	show("utf8-slice", String.fromArrayBuffer(ArrayBuffer.fromString("h\u00e9llo"), 1, 3));
 	const refused = new Socket({host: "127.0.0.1", port: config.closedPort});
 	refused.callback = function (message) {
 		show("refused", message);
