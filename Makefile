@@ -3,7 +3,7 @@ NODE ?= node
 HELLO := hosts/examples/hello
 ESP32_APP := hosts/esp32
 
-.PHONY: all install build test bench demo sim esp32 check-moddable clean
+.PHONY: all install build test bench bench-xtensa demo sim esp32 check-moddable clean
 
 all: build
 
@@ -19,6 +19,10 @@ test: build
 # Per-message cost on XS (compute units, slots) and, with $$MODDABLE, the bytecode size.
 bench: build
 	$(NODE) tests/cost.bench.mjs
+
+# Guest instructions per MQTT message on the emulated Xtensa core (hosts/xtensa/README.md).
+bench-xtensa: install
+	$(NODE) tests/xtensa.bench.mjs
 
 demo: install
 	$(NODE) hosts/demo/run-demo.mjs

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh machine: the npm packages (the XS
 # engine is compiled by @agoric/xsnap's install step) and, as root, Debian's mosquitto,
-# mosquitto-clients, openssl and rabbitmq-server (the tests start their own nodes; the
-# system service is kept from starting). Idempotent: does nothing when everything is there.
+# mosquitto-clients, openssl, rabbitmq-server (the tests start their own nodes; the
+# system service is kept from starting) and the Xtensa tier's QEMU and lx106 toolchain.
+# Idempotent: does nothing when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,11 @@ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mos
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need+=(rabbitmq-server)
+# The Xtensa tier (hosts/xtensa): QEMU, the lx106 toolchain, picolibc and gcc's libgcc sources.
+command -v qemu-system-xtensa >/dev/null 2>&1 || need+=(qemu-system-misc)
+command -v xtensa-lx106-elf-gcc >/dev/null 2>&1 || need+=(gcc-xtensa-lx106 binutils-xtensa-lx106)
+[ -f /usr/lib/xtensa-lx106-elf/picolibc.specs ] || need+=(picolibc-xtensa-lx106-elf)
+[ -f /usr/src/gcc-12/gcc-12.2.0-dfsg.tar.xz ] || need+=(gcc-12-source)
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" -eq 0 ]; then
 		echo "install: apt-get install ${need[*]}"
