@@ -8,64 +8,20 @@
  * to do: no sockets, no timers); 1 the app threw an unhandled exception or rejection,
  * or ended before matching --until; 124 timeout; 2 usage or build error.
  */
-import { startApp, parseConfigArg } from "./host.mjs";
+import { startApp } from "./host.mjs";
+import { parseRunArgs } from "./cli.mjs";
 
 const USAGE = `usage: node hosts/xs/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS] [--virtual-time] [--platform lin|esp32] [--send-buffer N]`;
 
-/** @param {string[]} argv */
-function parseArgs(argv) {
-	/** @type {{appDir?: string, config: Record<string, unknown>, until?: RegExp, timeout?: number, virtualTime: boolean, platform?: "lin"|"esp32", sendBufferSize?: number}} */
-	const args = { config: {}, virtualTime: false };
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i];
-		const value = () => {
-			if (i + 1 >= argv.length)
-				throw new Error(`${arg} needs a value`);
-			return argv[++i];
-		};
-		if (arg === "--until")
-			args.until = new RegExp(value());
-		else if (arg === "--timeout") {
-			const seconds = Number(value());
-			if (!(seconds > 0))
-				throw new Error("--timeout needs a positive number of seconds");
-			args.timeout = seconds;
-		}
-		else if (arg === "--virtual-time")
-			args.virtualTime = true;
-		else if (arg === "--platform") {
-			const name = value();
-			if (name !== "lin" && name !== "esp32")
-				throw new Error("--platform is lin (the Linux simulator) or esp32 (lwIP)");
-			args.platform = name;
-		}
-		else if (arg === "--send-buffer") {
-			const n = Number(value());
-			if (!Number.isInteger(n) || n < 1)
-				throw new Error("--send-buffer needs a positive integer");
-			args.sendBufferSize = n;
-		}
-		else if (arg === "-h" || arg === "--help") {
-			process.stdout.write(USAGE + "\n");
-			process.exit(0);
-		}
-		else if (arg.startsWith("--"))
-			throw new Error(`unknown option ${arg}`);
-		else if (args.appDir === undefined && !arg.includes("="))
-			args.appDir = arg;
-		else {
-			const [k, v] = parseConfigArg(arg);
-			args.config[k] = v;
-		}
-	}
-	if (args.appDir === undefined)
-		throw new Error("missing <app-dir>");
-	return args;
-}
+const OPTIONS = {
+	"--virtual-time": { key: "virtualTime", kind: /** @type {const} */ ("flag") },
+	"--platform": { key: "platform", kind: /** @type {const} */ ("choice"), choices: ["lin", "esp32"] },
+	"--send-buffer": { key: "sendBufferSize", kind: /** @type {const} */ ("positive"), what: "bytes" },
+};
 
 let args;
 try {
-	args = parseArgs(process.argv.slice(2));
+	args = parseRunArgs(process.argv.slice(2), { usage: USAGE, options: OPTIONS });
 }
 catch (e) {
 	process.stderr.write(`xs host: ${/** @type {Error} */ (e).message}\n${USAGE}\n`);

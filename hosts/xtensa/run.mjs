@@ -10,64 +10,21 @@
  * (unhandled exception or rejection, stack overflow, memory full) or ended before
  * matching --until; 124 timeout; 2 usage or build error.
  */
-import { startXtensa, parseConfigArg } from "./host.mjs";
+import { startXtensa } from "./host.mjs";
+import { parseRunArgs } from "../xs/cli.mjs";
 
 const USAGE = `usage: node hosts/xtensa/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS] [--virtual-time] [--heap BYTES] [--stack SLOTS] [--stats]`;
 
-/** @param {string[]} argv */
-function parseArgs(argv) {
-	/** @type {{appDir?: string, config: Record<string, unknown>, until?: RegExp, timeout?: number, virtualTime: boolean, heap?: number, stack?: number, stats: boolean}} */
-	const args = { config: {}, virtualTime: false, stats: false };
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i];
-		const value = () => {
-			if (i + 1 >= argv.length)
-				throw new Error(`${arg} needs a value`);
-			return argv[++i];
-		};
-		const positive = (/** @type {string} */ what) => {
-			const n = Number(value());
-			if (!Number.isInteger(n) || n < 1)
-				throw new Error(`${arg} needs a positive integer (${what})`);
-			return n;
-		};
-		if (arg === "--until")
-			args.until = new RegExp(value());
-		else if (arg === "--timeout") {
-			const seconds = Number(value());
-			if (!(seconds > 0))
-				throw new Error("--timeout needs a positive number of seconds");
-			args.timeout = seconds;
-		}
-		else if (arg === "--virtual-time")
-			args.virtualTime = true;
-		else if (arg === "--heap")
-			args.heap = positive("bytes");
-		else if (arg === "--stack")
-			args.stack = positive("slots");
-		else if (arg === "--stats")
-			args.stats = true;
-		else if (arg === "-h" || arg === "--help") {
-			process.stdout.write(USAGE + "\n");
-			process.exit(0);
-		}
-		else if (arg.startsWith("--"))
-			throw new Error(`unknown option ${arg}`);
-		else if (args.appDir === undefined && !arg.includes("="))
-			args.appDir = arg;
-		else {
-			const [k, v] = parseConfigArg(arg);
-			args.config[k] = v;
-		}
-	}
-	if (args.appDir === undefined)
-		throw new Error("missing <app-dir>");
-	return args;
-}
+const OPTIONS = {
+	"--virtual-time": { key: "virtualTime", kind: /** @type {const} */ ("flag") },
+	"--stats": { key: "stats", kind: /** @type {const} */ ("flag") },
+	"--heap": { key: "heap", kind: /** @type {const} */ ("positive"), what: "bytes" },
+	"--stack": { key: "stack", kind: /** @type {const} */ ("positive"), what: "slots" },
+};
 
 let args;
 try {
-	args = parseArgs(process.argv.slice(2));
+	args = parseRunArgs(process.argv.slice(2), { usage: USAGE, options: OPTIONS });
 }
 catch (e) {
 	process.stderr.write(`xtensa host: ${/** @type {Error} */ (e).message}\n${USAGE}\n`);
