@@ -1,79 +1,70 @@
 // Failover between broker addresses (create's opts.backup), in the XS host's virtual time:
 // the next address at once within a round, the reconnect policy's delay between rounds.
 // The two-node RabbitMQ cluster case is in tests/rabbitmq.test.mjs.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startBroker, mosquittoPub, freePort } from "./lib/broker.mjs";
-import { startDriver } from "./lib/driver.mjs";
+import { brokerAndDriver } from "./lib/driver.mjs";
 
-let broker;
-let driver;
-before(async () => {
-	broker = await startBroker();
-	driver = await startDriver({ virtualTime: true });
-});
-after(async () => {
-	await driver?.stop();
-	await broker?.stop();
-});
+const env = brokerAndDriver({ virtualTime: true });
 
 async function start(name, port, backup, autoreconn) {
-	assert.equal(await driver.create(name, "127.0.0.1", port, null, { backup }), true);
-	await driver.call(name, "auth", name);
-	if (autoreconn) await driver.call(name, "autoreconn", ...autoreconn);
-	assert.equal(await driver.call(name, "connect"), true);
+	assert.equal(await env.driver.create(name, "127.0.0.1", port, null, { backup }), true);
+	await env.driver.call(name, "auth", name);
+	if (autoreconn) await env.driver.call(name, "autoreconn", ...autoreconn);
+	assert.equal(await env.driver.call(name, "connect"), true);
 }
 
 test("connect() tries the backup at once when the first address refuses, even without autoreconn", async () => {
 	const dead = await freePort();
-	await start("fo1", dead, [`127.0.0.1:${broker.port}`], null);
-	await driver.advance(200, 50);
-	await driver.waitEvent("fo1", "conack", () => true, 2000);
-	assert.equal(driver.seen("fo1", "disconnect").length, 1, "one failed address before it");
-	await driver.call("fo1", "subscribe", "fo/one", 1);
-	await driver.waitEvent("fo1", "suback");
-	await mosquittoPub(broker.port, ["-t", "fo/one", "-m", "via backup", "-q", "1"]);
-	assert.equal((await driver.waitEvent("fo1", "recv")).payload, "via backup");
-	await driver.call("fo1", "close");
+	await start("fo1", dead, [`127.0.0.1:${env.broker.port}`], null);
+	await env.driver.advance(200, 50);
+	await env.driver.waitEvent("fo1", "conack", () => true, 2000);
+	assert.equal(env.driver.seen("fo1", "disconnect").length, 1, "one failed address before it");
+	await env.driver.call("fo1", "subscribe", "fo/one", 1);
+	await env.driver.waitEvent("fo1", "suback");
+	await mosquittoPub(env.broker.port, ["-t", "fo/one", "-m", "via backup", "-q", "1"]);
+	assert.equal((await env.driver.waitEvent("fo1", "recv")).payload, "via backup");
+	await env.driver.call("fo1", "close");
 });
 
 test("without autoreconn one round is all: each address once, then disconnected", async () => {
 	const [a, b] = [await freePort(), await freePort()];
 	await start("fo2", a, [{ host: "127.0.0.1", port: b }], null);
-	await driver.advance(5000, 100);
-	assert.equal(driver.seen("fo2", "disconnect").length, 2);
-	assert.equal(await driver.call("fo2", "state"), 0);
-	await driver.call("fo2", "close");
+	await env.driver.advance(5000, 100);
+	assert.equal(env.driver.seen("fo2", "disconnect").length, 2);
+	assert.equal(await env.driver.call("fo2", "state"), 0);
+	await env.driver.call("fo2", "close");
 });
 
 test("with autoreconn the delay is between rounds, not between addresses", async () => {
 	const [a, b, c] = [await freePort(), await freePort(), await freePort()];
 	await start("fo3", a, [`127.0.0.1:${b}`, `127.0.0.1:${c}`], [true, 1000]);
-	await driver.advance(300, 50);
-	assert.equal(driver.seen("fo3", "disconnect").length, 3, "a whole round at once");
-	await driver.advance(600, 50);
-	assert.equal(driver.seen("fo3", "disconnect").length, 3, "then the reconnect period");
-	await driver.advance(500, 50);
-	assert.equal(driver.seen("fo3", "disconnect").length, 6, "then the next round");
-	await driver.call("fo3", "close");
+	await env.driver.advance(300, 50);
+	assert.equal(env.driver.seen("fo3", "disconnect").length, 3, "a whole round at once");
+	await env.driver.advance(600, 50);
+	assert.equal(env.driver.seen("fo3", "disconnect").length, 3, "then the reconnect period");
+	await env.driver.advance(500, 50);
+	assert.equal(env.driver.seen("fo3", "disconnect").length, 6, "then the next round");
+	await env.driver.call("fo3", "close");
 });
 
 test("a dropped connection goes to the next address at once and restores its subscriptions there", async () => {
 	const other = await startBroker();
 	try {
-		await start("fo4", other.port, [`127.0.0.1:${broker.port}`], [true, 60000]);
-		await driver.advance(100, 50);
-		await driver.waitEvent("fo4", "conack");
-		await driver.call("fo4", "subscribe", "fo/four", 1);
-		await driver.waitEvent("fo4", "suback");
+		await start("fo4", other.port, [`127.0.0.1:${env.broker.port}`], [true, 60000]);
+		await env.driver.advance(100, 50);
+		await env.driver.waitEvent("fo4", "conack");
+		await env.driver.call("fo4", "subscribe", "fo/four", 1);
+		await env.driver.waitEvent("fo4", "suback");
 		await other.kill();
-		assert.equal((await driver.waitEvent("fo4", "disconnect")).data, "peer");
-		await driver.advance(200, 50);               // far less than the 60 s period
-		await driver.waitEvent("fo4", "conack", () => true, 2000);
-		await driver.waitEvent("fo4", "suback");
-		await mosquittoPub(broker.port, ["-t", "fo/four", "-m", "after failover", "-q", "1"]);
-		assert.equal((await driver.waitEvent("fo4", "recv")).payload, "after failover");
-		await driver.call("fo4", "close");
+		assert.equal((await env.driver.waitEvent("fo4", "disconnect")).data, "peer");
+		await env.driver.advance(200, 50);               // far less than the 60 s period
+		await env.driver.waitEvent("fo4", "conack", () => true, 2000);
+		await env.driver.waitEvent("fo4", "suback");
+		await mosquittoPub(env.broker.port, ["-t", "fo/four", "-m", "after failover", "-q", "1"]);
+		assert.equal((await env.driver.waitEvent("fo4", "recv")).payload, "after failover");
+		await env.driver.call("fo4", "close");
 	}
 	finally {
 		await other.stop();
@@ -82,8 +73,8 @@ test("a dropped connection goes to the next address at once and restores its sub
 
 test("invalid backup lists make create() return null", async () => {
 	for (const backup of ["127.0.0.1:1883", [""], ["h:0"], ["h:x"], [{ host: 5 }], [{ host: "h", port: 70000 }], Array(9).fill("h")]) {
-		assert.equal(await driver.create("fobad", "127.0.0.1", 1883, null, { backup }), false, JSON.stringify(backup));
+		assert.equal(await env.driver.create("fobad", "127.0.0.1", 1883, null, { backup }), false, JSON.stringify(backup));
 	}
-	assert.equal(await driver.create("fook", "127.0.0.1", 1883, null, { backup: ["h", "h:1884", { host: "h" }] }), true);
-	await driver.call("fook", "close");
+	assert.equal(await env.driver.create("fook", "127.0.0.1", 1883, null, { backup: ["h", "h:1884", { host: "h" }] }), true);
+	await env.driver.call("fook", "close");
 });

@@ -1,5 +1,7 @@
 // Drives mqttc clients inside the XS host (tests/apps/client) and collects their events.
+import { before, after } from "node:test";
 import { startApp } from "../../hosts/xs/host.mjs";
+import { startBroker } from "./broker.mjs";
 
 const APP = new URL("../apps/client/", import.meta.url).pathname;
 
@@ -71,4 +73,21 @@ export async function connected(driver, name, port, { id = name, clean = true, k
 	if (keepalive) await driver.call(name, "keepalive", keepalive);
 	if (!await driver.call(name, "connect")) throw new Error(`connect(${name}) returned false`);
 	await driver.waitEvent(name, "conack");
+}
+
+/**
+ * One mosquitto and one driver app for a whole test file, started before its first test and
+ * stopped after its last: `env.broker` and `env.driver` once the tests run.
+ */
+export function brokerAndDriver(driverOptions = {}) {
+	const env = { broker: undefined, driver: undefined };
+	before(async () => {
+		env.broker = await startBroker();
+		env.driver = await startDriver(driverOptions);
+	});
+	after(async () => {
+		await env.driver?.stop();
+		await env.broker?.stop();
+	});
+	return env;
 }
