@@ -14,11 +14,11 @@ import Timer from "timer";
 import Modules from "modules";
 import {
 	CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP,
-	DISCONNECT, PACKET_NAMES, encodeConnect, encodePublish, encodeAck, encodeSubscribe,
+	DISCONNECT, PACKET_NAMES, MAX_REMAINING_LENGTH, encodeConnect, encodeAck, encodeSubscribe,
 	encodeUnsubscribe, encodeEmpty, type WillMessage,
 } from "mqttc/packet";
-import { Decoder, MIN_RX_SIZE, type Packet, type PublishPacket } from "mqttc/decoder";
-import { SENT, RELEASED, type OutboxEntry } from "mqttc/outbox";
+import { Decoder, MIN_RX_SIZE, type DecoderSink, type Packet, type PublishPacket } from "mqttc/decoder";
+import { Outbox, SENT, RELEASED, type OutboxEntry } from "mqttc/outbox";
 import { Session, type PendingRequest } from "mqttc/session";
 import { Keepalive, TICKS, DEAD_AFTER_TICKS, PING, DEAD } from "mqttc/keepalive";
 import { Writer } from "mqttc/writer";
@@ -68,7 +68,7 @@ type Transport = {
 	close(): void;
 };
 
-export class MqttClient {
+export class MqttClient implements DecoderSink {
 	// Fixed at create()
 	private failover: Failover;            // the broker address now, and the others to try
 	private tls: TlsSettings | undefined;
@@ -133,13 +133,7 @@ export class MqttClient {
 		this.manualAck = manual === true ? DEFAULTS.manualAck : typeof manual === "number" ? manual : 0;
 		this.session = new Session(options.outbox ?? DEFAULTS.outbox, options.inflight ?? DEFAULTS.inflight, DEFAULTS.qos2Window);
 		this.outbox = this.session.outbox;
-		this.decoder = new Decoder(options.rxSize ?? DEFAULTS.rxSize, {
-			publish: (first, topic, id, bytes, start, end) => this.receivedPublish(first, topic, id, bytes, start, end),
-			ack: (type, id) => this.receivedAck(type, id),
-			packet: (packet) => this.received(packet),
-			part: (packet, chunk, offset) => this.receivedPart(packet, chunk, offset),
-			fault: (reason) => this.lost("protocol", "other", reason),
-		});
+		this.decoder = new Decoder(options.rxSize ?? DEFAULTS.rxSize, this, this.binary);
 	}
 
 	/** Validates create() arguments; returns a client or a reason. */
@@ -358,20 +352,18 @@ export class MqttClient {
 		if (!this.reconnect) this.clearTimer("reconnectTimer");
 	}
 
-	publish(topic: unknown, data: unknown, qos: unknown = 0, retain: unknown = 0): number | null {
+	/**
+	 * The hottest call, written for cost (XS meters every bytecode, a call and each of its
+	 * parameters, tests/cost.bench.mjs): no default parameters, no helper per step, the
+	 * cached topic field, and for QoS 0 the header, topic and payload in one socket write.
+	 * Refusals raise no event, so the call is counted (events.calls) only around the part
+	 * that may raise one; that part cannot throw (the socket write is caught), and a socket
+	 * or timer callback resets the count should it ever have.
+	 */
+	publish(topic: unknown, data: unknown, qos?: unknown, retain?: unknown): number | null {
 		if (this.closed) return null;
-		this.events.calls++;                  // enter(), inlined: this is the hottest call
-		try {
-			return this.publishNow(topic, data, qos, retain);
-		}
-		finally {
-			this.events.leave();
-		}
-	}
-
-	private publishNow(topic: unknown, data: unknown, qos: unknown, retain: unknown): number | null {
 		let field = this.topicFields.get(topic as string);
-		if (!field) {
+		if (field === undefined) {
 			const checked = topicField(topic);
 			if (typeof checked === "string") return this.refuse(checked);
 			if (this.topicFields.size >= DEFAULTS.topicCache) this.topicFields.clear();
@@ -379,40 +371,54 @@ export class MqttClient {
 		}
 		const payload = typeof data === "string" ? new Uint8Array(ArrayBuffer.fromString(data))
 			: data === undefined || data === null ? new Uint8Array(0) : toBytes(data as Payload);
-		if (!payload) return this.refuse("data must be a string or bytes");
-		const q = qos === 0 || qos === 1 || qos === 2 ? qos : -1;
+		if (payload === undefined) return this.refuse("data must be a string or bytes");
+		const q = qos === undefined || qos === 0 ? 0 : qos === 1 || qos === 2 ? qos : -1;
 		if (q < 0) return this.refuse("qos must be 0, 1 or 2");
-		const id = this.session.allocateId();
-		if (!id) return this.refuse("no free message id");
+		if (payload.length + field.length + 2 > MAX_REMAINING_LENGTH) return this.refuse("message larger than MQTT allows (256 MB)");
+		const first = q === 0 ? PUBLISH << 4 : (PUBLISH << 4) | (q << 1);
+		const flags = retain === 1 || retain === true ? first | 1 : first;
+		const events = this.events;
 		if (q === 0) {
 			const writer = this.writer;
-			if (!writer || this.leaving || this.status !== STATE_READY) return this.refuse("not connected");
-			if (writer.queued && writer.queued + field.length + payload.length + 5 > this.queueLimit) {
-				this.events.emit("error", "tx", `send queue full (${this.queueLimit} bytes)`);
+			if (writer === undefined || this.leaving || this.status !== STATE_READY) return this.refuse("not connected");
+			if (writer.queued !== 0 && writer.queued + field.length + payload.length + 5 > this.queueLimit) {
+				events.enter();
+				events.emit("error", "tx", `send queue full (${this.queueLimit} bytes)`);
+				events.leave();
 				return null;
 			}
+			const id = this.session.allocateId();
+			if (id === 0) return this.refuse("no free message id");
 			if (this.debugging) this.trace(`> PUBLISH id=${id} qos=0 topic=${topic} bytes=${payload.length}`);
-			try {
-				if (writer.sendPublish((PUBLISH << 4) | (retain === 1 || retain === true ? 1 : 0), field, 0, payload, id)) this.events.emit("sent", id);
+			events.calls++;
+			const written = writer.sendPublish(flags, field, 0, payload, id);
+			if (written === true) {
 				this.liveness.idle = 0;
+				events.leaveWith("sent", id);
+				return id;
 			}
-			catch (e) {
-				this.writeFailed(e);
-				return null;
-			}
-			return id;
+			if (written !== false) this.writeFailed(written);
+			events.leave();
+			return written === false ? id : null;
 		}
-		const packet = encodePublish(field, payload, q, flagOf(retain), false, id);
 		if (this.leaving) return this.refuse("disconnecting");
 		if (!this.resend && this.status !== STATE_READY) return this.refuse("not connected (resend is off)");
-		if (!this.outbox.fits(packet.length)) {
-			this.emit("error", "tx", `outbox full (${this.outbox.limit} bytes)`);
-			return null;
+		const id = this.session.allocateId();
+		if (id === 0) return this.refuse("no free message id");
+		// The outbox keeps the payload until PUBACK/PUBCOMP: the app's buffer is copied (a
+		// native slice), a string's bytes are already the client's own.
+		const owned = typeof data === "string" ? payload : payload.slice();
+		const size = Outbox.sizeOf(field, owned);
+		events.calls++;
+		const fits = this.outbox.fits(size);
+		if (!fits) events.emit("error", "tx", `outbox full (${this.outbox.limit} bytes)`);
+		else {
+			this.outbox.add(id, flags, field, owned, size);
+			if (this.debugging) this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.length} queued`);
+			this.pump();
 		}
-		this.outbox.add(id, q, packet);
-		if (this.debugging) this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.length} queued`);
-		this.pump();
-		return id;
+		events.leave();
+		return fits ? id : null;
 	}
 
 	subscribe(topic: unknown, qos: unknown = 0): number | null {
@@ -546,8 +552,15 @@ export class MqttClient {
 		this.writer = new Writer(socket, (id) => this.emit("sent", id));
 		socket.callback = (message: number) => {
 			if (this.socket !== socket) return;
+			this.events.outside();
 			try {
-				this.socketEvent(message);
+				if (message === 2) {                // data, the per-message case: no call more
+					const liveness = this.liveness;
+					liveness.silent = 0;              // Keepalive.heard(), inlined
+					if (liveness.ping >= 0) liveness.ping = 0;
+					this.decoder?.feed(new Uint8Array(socket.read(ArrayBuffer)));
+				}
+				else this.socketEvent(message);
 			}
 			catch (e) {
 				this.internalError(e);
@@ -568,13 +581,6 @@ export class MqttClient {
 			}
 			this.sendConnect();
 			break;
-		case 2: { // data
-			const socket = this.socket!;
-			const bytes = new Uint8Array(socket.read(ArrayBuffer));
-			this.liveness.heard();
-			this.decoder?.feed(bytes);
-			break;
-		}
 		case 3: // room to write
 			this.writer?.flush();
 			break;
@@ -720,9 +726,14 @@ export class MqttClient {
 		}
 	}
 
-	// ---- Incoming packets ----------------------------------------------------------
+	// ---- Incoming packets (the decoder's sink: not for apps) -------------------------
 
-	private received(packet: Packet): void {
+	/** A protocol violation in what the broker sent. */
+	protocolFault(reason: string): void {
+		this.lost("protocol", "other", reason);
+	}
+
+	packetReceived(packet: Packet): void {
 		if (this.debugging && packet.type !== PUBLISH) this.trace(`< ${PACKET_NAMES[packet.type]}${"id" in packet ? " id=" + packet.id : ""}`);
 		if (this.status !== STATE_READY) {
 			if (packet.type !== CONNACK) return this.lost("protocol", "other", `${PACKET_NAMES[packet.type]} before CONNACK`);
@@ -748,7 +759,7 @@ export class MqttClient {
 	}
 
 	/** PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK. */
-	private receivedAck(type: number, id: number): void {
+	ackReceived(type: number, id: number): void {
 		if (this.debugging) this.trace(`< ${PACKET_NAMES[type]} id=${id}`);
 		if (this.status !== STATE_READY) return this.lost("protocol", "other", `${PACKET_NAMES[type]} before CONNACK`);
 		switch (type) {
@@ -795,7 +806,8 @@ export class MqttClient {
 				this.emit("sent", entry.id);
 				continue;
 			}
-			this.sendPacket(entry.state === SENT ? entry.packet : encodeAck(PUBREL, entry.id));
+			if (entry.state === SENT) this.sendEntry(entry);
+			else this.sendAck(PUBREL, entry.id);
 		}
 		if (resume) for (const request of this.session.pending.values()) this.sendPacket(request.packet);
 		else this.restoreSubscriptions();
@@ -836,11 +848,12 @@ export class MqttClient {
 		const expected = type === PUBREC || (type === PUBACK) ? SENT : RELEASED;
 		if (!entry || entry.state !== expected || (type === PUBACK) !== (entry.qos === 1)) {
 			// A PUBREC repeated for a message already released is answered again [MQTT-4.3.3].
-			if (type === PUBREC && entry && entry.state === RELEASED) return void this.sendPacket(encodeAck(PUBREL, id));
+			if (type === PUBREC && entry && entry.state === RELEASED) return this.sendAck(PUBREL, id);
 			return this.lost("protocol", "other", `${PACKET_NAMES[type]} for ${entry ? "a message in another state" : "unknown id " + id}`);
 		}
 		if (type === PUBREC) {
-			this.sendPacket(this.outbox.release(entry));
+			this.outbox.release(entry);
+			this.sendAck(PUBREL, id);
 			return;
 		}
 		this.outbox.remove(entry);
@@ -849,16 +862,18 @@ export class MqttClient {
 		if (this.leaving) this.sayGoodbye();
 	}
 
-	/** A whole PUBLISH; its payload is bytes[start, end), valid during this call only. */
-	private receivedPublish(first: number, topic: string, id: number, bytes: Uint8Array, start: number, end: number): void {
+	/** A whole PUBLISH, its payload text or bytes already (see Decoder). */
+	publishReceived(first: number, topic: string, id: number, payload: string | ArrayBuffer): void {
 		const qos = (first >> 1) & 3;
-		if (this.debugging) this.trace(`< PUBLISH id=${id} qos=${qos} topic=${topic} bytes=${end - start}${first & 8 ? " dup" : ""}`);
+		if (this.debugging) this.trace(`< PUBLISH id=${id} qos=${qos} topic=${topic}${first & 8 ? " dup" : ""}`);
 		if (this.status !== STATE_READY) return this.lost("protocol", "other", "PUBLISH before CONNACK");
+		if (qos === 0) {
+			this.events.emit("recv", topic, payload, { message_id: 0, qos: 0, retain: first & 1, dup: (first >> 3) & 1 });
+			return;
+		}
 		if ((qos === 2 && this.duplicateQos2(id)) || (this.manualAck && this.awaiting(qos, id))) return;
-		// A string only when it is text that round-trips; else the bytes, never mangled.
-		const data = (this.binary ? undefined : textOf(bytes, start, end)) ?? (bytes.buffer as ArrayBuffer).slice(bytes.byteOffset + start, bytes.byteOffset + end);
 		const deferred = this.manualAck > 0 && this.deferAck(qos, id);
-		this.emit("recv", topic, data, { message_id: id, qos, retain: first & 1, dup: (first >> 3) & 1 });
+		this.events.emit("recv", topic, payload, { message_id: id, qos, retain: first & 1, dup: (first >> 3) & 1 });
 		if (!deferred) this.acknowledgePublish(qos, id);
 	}
 
@@ -879,7 +894,7 @@ export class MqttClient {
 	}
 
 	/** A piece of a PUBLISH larger than rxSize. */
-	private receivedPart(packet: PublishPacket, chunk: Uint8Array, offset: number): void {
+	partReceived(packet: PublishPacket, chunk: Uint8Array, offset: number): void {
 		if (offset === 0) {
 			if (this.debugging) this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total} (larger than rxSize)`);
 			if ((packet.qos === 2 && this.duplicateQos2(packet.id)) || this.awaiting(packet.qos, packet.id)) {
@@ -931,8 +946,21 @@ export class MqttClient {
 		if (this.status !== STATE_READY) return;
 		for (let entry: OutboxEntry | undefined; (entry = this.outbox.next());) {
 			if (this.debugging) this.trace(`> PUBLISH id=${entry.id} qos=${entry.qos}`);
-			if (!this.sendPacket(entry.packet)) return;
+			if (!this.sendEntry(entry)) return;
 		}
+	}
+
+	/** An outbox entry's PUBLISH to the socket; false when the socket failed (connection lost). */
+	private sendEntry(entry: OutboxEntry): boolean {
+		const writer = this.writer;
+		if (writer === undefined) return false;
+		const failure = writer.sendPublish(entry.first, entry.field, entry.id, entry.payload, 0);
+		if (failure !== true && failure !== false) {
+			this.writeFailed(failure);
+			return false;
+		}
+		this.liveness.idle = 0;
+		return true;
 	}
 
 	private request(id: number, subscribe: boolean, topics: string[], packet: Uint8Array): number | null {
@@ -942,31 +970,25 @@ export class MqttClient {
 	}
 
 	/** Queues a packet on the socket; false when the socket failed (connection then lost). */
-	private sendPacket(packet: Uint8Array, tag = 0): boolean {
+	private sendPacket(packet: Uint8Array): boolean {
 		const writer = this.writer;
-		if (!writer) return false;
-		try {
-			writer.send(packet, tag);
-			this.liveness.idle = 0;
-			return true;
-		}
-		catch (e) {
-			this.writeFailed(e);
+		if (writer === undefined) return false;
+		const failure = writer.send(packet, 0);
+		if (failure !== undefined) {
+			this.writeFailed(failure);
 			return false;
 		}
+		this.liveness.idle = 0;
+		return true;
 	}
 
 	/** An acknowledgement for `id`, straight to the socket when it has room. */
 	private sendAck(type: number, id: number): void {
 		const writer = this.writer;
-		if (!writer) return;
-		try {
-			writer.sendAck(type, id);
-			this.liveness.idle = 0;
-		}
-		catch (e) {
-			this.writeFailed(e);
-		}
+		if (writer === undefined) return;
+		const failure = writer.sendAck(type, id);
+		if (failure !== undefined) this.writeFailed(failure);
+		else this.liveness.idle = 0;
 	}
 
 	/** The socket refused a write: the connection is lost. On the Linux simulator a refused

@@ -18,7 +18,7 @@ import {
 	CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK,
 	UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, PACKET_NAMES,
 } from "mqttc/packet";
-import { textOf } from "mqttc/utf8";
+import { textOf, isText, type FromArrayBuffer } from "mqttc/utf8";
 
 /** The smallest receive buffer: room for any fixed-size packet and a useful topic. */
 export const MIN_RX_SIZE = 256;
@@ -58,19 +58,22 @@ export interface EmptyPacket { type: typeof PINGREQ | typeof PINGRESP | typeof D
 export type Packet = ConnectPacket | ConnackPacket | PublishPacket | AckPacket | SubscribePacket |
 	SubackPacket | UnsubscribePacket | EmptyPacket;
 
+/** Where the decoder hands packets. The client is one; its methods are called per packet,
+ * so they are methods of the sink itself (a closure in between would cost a call more). */
 export interface DecoderSink {
 	/** A whole PUBLISH: its first byte (flags), topic, packet id (0 for QoS 0) and payload,
-	 * bytes[start, end), valid only during the call. */
-	publish(first: number, topic: string, id: number, bytes: Uint8Array, start: number, end: number): void;
+	 * as a string when it is text that round-trips (and the decoder is not binary), else as
+	 * an ArrayBuffer of its own. */
+	publishReceived(first: number, topic: string, id: number, payload: string | ArrayBuffer): void;
 	/** PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK (`type`) for packet `id`. */
-	ack(type: number, id: number): void;
+	ackReceived(type: number, id: number): void;
 	/** Any other whole packet. */
-	packet(packet: Packet): void;
+	packetReceived(packet: Packet): void;
 	/** A piece of the payload of a PUBLISH larger than the receive buffer (`packet.payload`
 	 * is undefined). Pieces come in order; the last one ends at packet.total. */
-	part(packet: PublishPacket, chunk: Uint8Array, offset: number): void;
+	partReceived(packet: PublishPacket, chunk: Uint8Array, offset: number): void;
 	/** A protocol violation: the decoder has stopped and must be reset before reuse. */
-	fault(reason: string): void;
+	protocolFault(reason: string): void;
 }
 
 // Decoder states.
@@ -103,10 +106,13 @@ export class Decoder {
 	private stream: PublishPacket | undefined;
 	/** Bumped by reset(): a feed in progress stops when its sink resets the decoder. */
 	private epoch = 0;
+	/** Payloads always as ArrayBuffer (the client's `binary` option). */
+	private binary: boolean;
 
-	constructor(rxSize: number, sink: DecoderSink) {
+	constructor(rxSize: number, sink: DecoderSink, binary = false) {
 		this.buffer = new Uint8Array(rxSize);
 		this.sink = sink;
+		this.binary = binary;
 	}
 
 	/** Forgets any partial packet: for a new connection. Called from a sink callback, it
@@ -132,18 +138,35 @@ export class Decoder {
 			switch (this.state) {
 			case HEADER: {
 				// The common case: the whole packet is in this piece; decode it where it lies.
-				const whole = this.wholeAt(bytes, i, end);
+				// A one-byte remaining length (under 128, within any rxSize) needs no call.
+				const first = bytes[i];
+				const length = i + 1 < end ? bytes[i + 1] : 0x80;
+				let whole = 0;
+				if (length < 0x80) {
+					if (i + 2 + length <= end) {
+						this.remaining = length;
+						whole = i + 2 + length;
+					}
+				}
+				else whole = this.wholeAt(bytes, i, end);
 				if (whole > 0) {
 					const epoch = this.epoch;
-					const first = bytes[i];
-					const body = whole - this.remaining;
+					const type = first >> 4;
 					this.first = first;
-					if (!this.checkFirst(first) || !this.checkLength() || !this.dispatch(bytes, body, whole)) return false;
+					if (type === PUBLISH && (first & 0x06) !== 0x06) {
+						if (!this.publish(bytes, whole - this.remaining, whole)) return false;
+					}
+					else if (type >= PUBACK && type <= PUBCOMP && this.remaining === 2 && (first & 0x0F) === (type === PUBREL ? 2 : 0)) {
+						const id = (bytes[i + 2] << 8) | bytes[i + 3];
+						if (id === 0) return this.fail(`${PACKET_NAMES[type]} with packet id 0`);
+						this.sink.ackReceived(type, id);
+					}
+					else if (!this.checkFirst(first) || !this.checkLength() || !this.dispatch(bytes, whole - this.remaining, whole)) return false;
 					if (this.epoch !== epoch || (this.state as number) === FAILED) return false;
 					i = whole;
 					break;
 				}
-				const first = bytes[i++];
+				i++;
 				if (!this.checkFirst(first)) return false;
 				this.first = first;
 				this.remaining = 0;
@@ -330,13 +353,13 @@ export class Decoder {
 			this.stream = undefined;
 		}
 		const epoch = this.epoch;
-		this.sink.part(stream, chunk, offset);
+		this.sink.partReceived(stream, chunk, offset);
 		return this.state !== FAILED && this.epoch === epoch;
 	}
 
 	private fail(reason: string): false {
 		this.state = FAILED;
-		this.sink.fault(reason);
+		this.sink.protocolFault(reason);
 		return false;
 	}
 
@@ -348,26 +371,48 @@ export class Decoder {
 		return this.state !== FAILED && this.epoch === epoch;
 	}
 
+	/** A whole PUBLISH whose body is bytes[start, end): topic, id and payload to the sink. */
+	private publish(bytes: Uint8Array, start: number, end: number): boolean {
+		const first = this.first;
+		const topicEnd = start + 2 + ((bytes[start] << 8) | bytes[start + 1]);
+		const payloadStart = first & 0x06 ? topicEnd + 2 : topicEnd;
+		if (end - start < 2 || payloadStart > end) return this.fail("PUBLISH topic malformed or not valid UTF-8");
+		if (topicEnd === start + 2) return this.fail("PUBLISH with an empty topic");
+		const id = payloadStart > topicEnd ? (bytes[topicEnd] << 8) | bytes[topicEnd + 1] : 0;
+		if (payloadStart > topicEnd && id === 0) return this.fail("PUBLISH with packet id 0");
+		// Topic and payload as text by XS's native conversion, as utf8.ts's textAt() does, inline:
+		// this runs for every message. It throws on malformed UTF-8 and stops at a NUL byte: a
+		// string of another length than its bytes is checked (isText) or refused.
+		const buffer = bytes.buffer as ArrayBuffer;
+		const base = bytes.byteOffset;
+		const topicLength = topicEnd - start - 2;
+		const payloadLength = end - payloadStart;
+		let topic: string | undefined;
+		let text: string | undefined;
+		try {
+			topic = (String.fromArrayBuffer as FromArrayBuffer)(buffer, base + start + 2, topicLength);
+			if (!this.binary) text = (String.fromArrayBuffer as FromArrayBuffer)(buffer, base + payloadStart, payloadLength);
+		}
+		catch {
+			// the topic is refused below; a payload that is not text is delivered as bytes
+		}
+		if (topic === undefined || (topic.length !== topicLength && !isText(topic, topicLength)))
+			return this.fail("PUBLISH topic malformed or not valid UTF-8");
+		if (text !== undefined && text.length !== payloadLength && !isText(text, payloadLength)) text = undefined;
+		// A string only when it is text that round-trips; else the bytes, never mangled.
+		this.sink.publishReceived(first, topic, id, text !== undefined ? text : buffer.slice(base + payloadStart, base + end));
+		return true;
+	}
+
 	/** The body of the current packet is bytes[start, end): hand it to the sink. */
 	private dispatch(bytes: Uint8Array, start: number, end: number): boolean {
 		const first = this.first;
 		const type = first >> 4;
-		if (type === PUBLISH) {
-			const topicEnd = start + 2 + ((bytes[start] << 8) | bytes[start + 1]);
-			const idEnd = first & 0x06 ? topicEnd + 2 : topicEnd;
-			if (end - start < 2 || idEnd > end) return this.fail("PUBLISH topic malformed or not valid UTF-8");
-			if (topicEnd === start + 2) return this.fail("PUBLISH with an empty topic");
-			const topic = textOf(bytes, start + 2, topicEnd);
-			if (topic === undefined) return this.fail("PUBLISH topic malformed or not valid UTF-8");
-			const id = idEnd > topicEnd ? (bytes[topicEnd] << 8) | bytes[topicEnd + 1] : 0;
-			if (idEnd > topicEnd && !id) return this.fail("PUBLISH with packet id 0");
-			this.sink.publish(first, topic, id, bytes, idEnd, end);
-			return true;
-		}
+		if (type === PUBLISH) return this.publish(bytes, start, end);
 		if (type === PUBACK || type === PUBREC || type === PUBREL || type === PUBCOMP || type === UNSUBACK) {
 			const id = (bytes[start] << 8) | bytes[start + 1];
 			if (!id) return this.fail(`${PACKET_NAMES[type]} with packet id 0`);
-			this.sink.ack(type, id);
+			this.sink.ackReceived(type, id);
 			return true;
 		}
 		if (start !== 0) {
@@ -376,7 +421,7 @@ export class Decoder {
 		}
 		const packet = this.decodeBody(end - start);
 		if (typeof packet === "string") return this.fail(packet);
-		this.sink.packet(packet);
+		this.sink.packetReceived(packet);
 		return true;
 	}
 

@@ -21,7 +21,8 @@ export class EventQueue {
 	handler: EventCallback | undefined;
 	private owner: unknown;
 	private slots: unknown[] = [];
-	private count = 0;                    // slots in use
+	/** Slots in use (SLOTS per waiting event). */
+	private count = 0;
 	/** API calls in progress, nested through handlers (enter() adds one). */
 	calls = 0;
 	private delivering = false;
@@ -40,9 +41,29 @@ export class EventQueue {
 		this.calls++;
 	}
 
-	/** An API call returns. */
+	/** An API call returns: what it raised is delivered once the caller's turn has ended. */
 	leave(): void {
 		if (--this.calls || !this.count || this.delivering || this.scheduled) return;
+		this.scheduled = true;
+		Promise.resolve().then(this.deliverLater);
+	}
+
+	/** A socket or timer callback begins. None of them runs inside an API call, so none can
+	 * be in progress: this undoes the count of a call that ended by an exception. */
+	outside(): void {
+		this.calls = 0;
+	}
+
+	/** An API call returns having raised `event` (publish()'s `sent`): leave() and emit() in
+	 * one call, for the hottest path. The event waits (a call was in progress); with no
+	 * handler it is dropped at delivery. */
+	leaveWith(event: MqttEvent, data: unknown): void {
+		const slots = this.slots;
+		const at = this.count;
+		slots[at] = event;
+		slots[at + 1] = data;
+		this.count = at + SLOTS;
+		if (--this.calls || this.delivering || this.scheduled) return;
 		this.scheduled = true;
 		Promise.resolve().then(this.deliverLater);
 	}
@@ -79,27 +100,31 @@ export class EventQueue {
 		this.clear();
 	}
 
-	/** Delivers what waits, in the order raised, including what the handlers raise meanwhile. */
+	/** Delivers what waits, in the order raised, including what the handlers raise meanwhile.
+	 * One try around the loop, not one per event: a handler that throws is reported and the
+	 * loop resumes after its event. */
 	private deliver(): void {
 		if (this.delivering) return;
 		this.delivering = true;
 		const slots = this.slots;
-		try {
-			for (let i = 0; i < this.count; i += SLOTS) {
-				const handler = this.handler;
-				if (!handler) break;                 // close() from a handler
-				try {
-					handler(this.owner, slots[i] as MqttEvent, slots[i + 1], slots[i + 2], slots[i + 3]);
+		const owner = this.owner;
+		let i = 0;
+		while (i < this.count) {
+			try {
+				for (; i < this.count; i += SLOTS) {
+					const handler = this.handler;
+					if (!handler) break;                 // close() from a handler
+					handler(owner, slots[i] as MqttEvent, slots[i + 1], slots[i + 2], slots[i + 3]);
 				}
-				catch (e) {
-					report(slots[i] as MqttEvent, e);
-				}
+				break;
+			}
+			catch (e) {
+				report(slots[i] as MqttEvent, e);
+				i += SLOTS;
 			}
 		}
-		finally {
-			this.clear();
-			this.delivering = false;
-		}
+		this.clear();
+		this.delivering = false;
 	}
 
 	private clear(): void {

@@ -2,7 +2,9 @@
  * Keepalive as a tick counter. The client ticks it every keepalive/4 while READY: PINGREQ
  * goes out after 3 ticks without sending or without hearing from the broker (3/4 of the
  * keepalive, as LuatOS does), and the broker is declared dead when 2 more ticks pass without
- * its PINGRESP — or any byte from it. Sending and receiving just reset a counter.
+ * its PINGRESP — or any byte from it. Sending and receiving just reset a counter: the client
+ * does that itself on each data callback (silent = 0, and ping = 0 when one is outstanding),
+ * a field store rather than a call per message.
  */
 
 /** Ticks per keepalive interval. */
@@ -27,12 +29,6 @@ export class Keepalive {
 	start(): void {
 		this.idle = this.silent = 0;
 		this.ping = -1;
-	}
-
-	/** Bytes from the broker: it is alive, and an outstanding ping is answered in time. */
-	heard(): void {
-		this.silent = 0;
-		if (this.ping >= 0) this.ping = 0;
 	}
 
 	tick(): number {

@@ -1,13 +1,15 @@
 /*
  * The outbox: QoS 1 and 2 messages from publish() until the broker has acknowledged them,
- * kept as encoded PUBLISH packets in publish order. Its memory is bounded by a byte limit
- * (each message counts its packet length plus ENTRY_OVERHEAD), and how many of them may
+ * in publish order, each kept as the parts of its PUBLISH (first byte, topic field, payload)
+ * that the writer sends in one write: no packet is assembled, no payload copied. Its memory
+ * is bounded by a byte limit (each message counts its packet length plus ENTRY_OVERHEAD),
+ * and how many of them may
  * await an acknowledgement at once is bounded by the inflight limit; the rest wait here,
  * in order. Entries are found by id through a map, and the next one to send through a
  * cursor, so each operation costs the same with ten entries or ten thousand.
  */
 
-import { DUP_FLAG, encodeAck, PUBREL } from "mqttc/packet";
+import { DUP_FLAG } from "mqttc/packet";
 
 /** Waiting for its turn (inflight limit) or for a connection. */
 export const QUEUED = 0;
@@ -23,8 +25,14 @@ export interface OutboxEntry {
 	id: number;
 	qos: number;
 	state: number;
-	/** The encoded PUBLISH; emptied once the broker has the message (PUBREC). */
-	packet: Uint8Array;
+	/** The PUBLISH's first byte: type, QoS and RETAIN, and DUP once it is sent again. */
+	first: number;
+	/** The topic as it goes on the wire (the client's cached field: shared, never changed). */
+	field: Uint8Array;
+	/** The payload, the outbox's own; emptied once the broker has the message (PUBREC). */
+	payload: Uint8Array;
+	/** Bytes counted against the limit for this entry. */
+	size: number;
 }
 
 export class Outbox {
@@ -39,6 +47,8 @@ export class Outbox {
 	bytes = 0;
 	/** Entries in SENT or RELEASED state. */
 	inflight = 0;
+	/** Entries in QUEUED state (waiting for the inflight limit or a connection). */
+	queued = 0;
 
 	constructor(limit: number, inflightLimit: number) {
 		this.limit = limit;
@@ -49,16 +59,23 @@ export class Outbox {
 		return this.entries.length;
 	}
 
-	/** Whether a packet of `length` bytes fits within the byte limit now. */
-	fits(length: number): boolean {
-		return this.bytes + length + ENTRY_OVERHEAD <= this.limit;
+	/** Bytes an entry of this topic field and payload counts (its packet, at most 5 header
+	 * bytes, plus ENTRY_OVERHEAD). */
+	static sizeOf(field: Uint8Array, payload: Uint8Array): number {
+		return 7 + field.length + payload.length + ENTRY_OVERHEAD;
 	}
 
-	add(id: number, qos: number, packet: Uint8Array): void {
-		const entry = { id, qos, state: QUEUED, packet };
+	/** Whether an entry of `size` bytes fits within the byte limit now. */
+	fits(size: number): boolean {
+		return this.bytes + size <= this.limit;
+	}
+
+	add(id: number, first: number, field: Uint8Array, payload: Uint8Array, size: number): void {
+		const entry: OutboxEntry = { id, qos: (first >> 1) & 3, state: QUEUED, first, field, payload, size };
 		this.entries.push(entry);
 		this.byId.set(id, entry);
-		this.bytes += packet.length + ENTRY_OVERHEAD;
+		this.bytes += size;
+		this.queued++;
 	}
 
 	has(id: number): boolean {
@@ -78,6 +95,7 @@ export class Outbox {
 			if (entry.state === QUEUED) {
 				entry.state = SENT;
 				this.inflight++;
+				this.queued--;
 				this.cursor++;
 				return entry;
 			}
@@ -87,29 +105,31 @@ export class Outbox {
 
 	/** Whether an entry still waits to be sent (held back by the inflight limit). */
 	hasQueued(): boolean {
-		const entries = this.entries;
-		for (let i = this.cursor; i < entries.length; i++) if (entries[i].state === QUEUED) return true;
-		return false;
+		return this.queued !== 0;
 	}
 
-	/** PUBREC: the broker has the message; only its id is kept, and PUBREL is what goes out now. */
-	release(entry: OutboxEntry): Uint8Array {
-		this.bytes -= entry.packet.length;
-		entry.packet = new Uint8Array(0);
+	/** PUBREC: the broker has the message; only its id is kept (PUBREL is what goes out now). */
+	release(entry: OutboxEntry): void {
+		const freed = entry.payload.length + entry.field.length;
+		this.bytes -= freed;
+		entry.size -= freed;
+		entry.payload = new Uint8Array(0);
 		entry.state = RELEASED;
-		return encodeAck(PUBREL, entry.id);
 	}
 
 	/** Removes an acknowledged (or abandoned) entry. */
 	remove(entry: OutboxEntry): void {
 		if (this.byId.get(entry.id) !== entry) return;
-		// Acknowledgements come mostly in publish order: the entry is usually near the front.
-		const index = this.entries.indexOf(entry);
-		this.entries.splice(index, 1);
+		// Acknowledgements come mostly in publish order: the entry is usually the first.
+		const entries = this.entries;
+		const index = entries[0] === entry ? 0 : entries.indexOf(entry);
+		if (index === 0) entries.shift();
+		else entries.splice(index, 1);
 		this.byId.delete(entry.id);
 		if (index < this.cursor) this.cursor--;
-		this.bytes -= entry.packet.length + ENTRY_OVERHEAD;
+		this.bytes -= entry.size;
 		if (entry.state !== QUEUED) this.inflight--;
+		else this.queued--;
 	}
 
 	/**
@@ -126,13 +146,14 @@ export class Outbox {
 			const entry = entries[i];
 			if (entry.state === QUEUED) continue;
 			if (resume) {
-				if (entry.state === SENT) entry.packet[0] |= DUP_FLAG;
+				if (entry.state === SENT) entry.first |= DUP_FLAG;
 				result.push(entry);
 			}
 			else if (entry.state === SENT) {
-				entry.packet[0] &= ~DUP_FLAG;
+				entry.first &= ~DUP_FLAG;
 				entry.state = QUEUED;
 				this.inflight--;
+				this.queued++;
 			}
 			else result.push(entry);
 		}
@@ -147,6 +168,7 @@ export class Outbox {
 		this.cursor = 0;
 		this.bytes = 0;
 		this.inflight = 0;
+		this.queued = 0;
 		return entries;
 	}
 }

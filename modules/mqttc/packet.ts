@@ -1,6 +1,7 @@
 /*
- * MQTT 3.1.1 packet encoder: every one of the 14 control packets, built straight into one
- * Uint8Array of the exact size (no intermediate strings or arrays).
+ * MQTT 3.1.1 packet encoder: the control packets, each built straight into one Uint8Array of
+ * the exact size (no intermediate strings or arrays). PUBLISH has no encoder here: the
+ * writer (mqttc/writer) hands its header, topic, id and payload to the socket in one write.
  * Strings arrive here already as UTF-8 bytes: callers validate and convert them once.
  */
 
@@ -57,12 +58,13 @@ function lengthSize(length: number): number {
 }
 
 /**
- * Allocates a packet of `remaining` body bytes, writes its fixed header and returns the
- * buffer with the offset where the body starts.
+ * A packet of `remaining` body bytes with its fixed header written; its body starts at
+ * `length - remaining`.
  */
-function allocate(first: number, remaining: number): { bytes: Uint8Array; at: number } {
+function allocate(first: number, remaining: number): Uint8Array {
 	const bytes = new Uint8Array(1 + lengthSize(remaining) + remaining);
-	return { bytes, at: putFixedHeader(bytes, first, remaining) };
+	putFixedHeader(bytes, first, remaining);
+	return bytes;
 }
 
 /** Writes the first byte and the remaining length at bytes[0]; returns where the body starts. */
@@ -107,8 +109,8 @@ export function encodeConnect(fields: ConnectFields): Uint8Array {
 		remaining += 2 + password.length;
 		flags |= 0x40;
 	}
-	const { bytes, at: start } = allocate(CONNECT << 4, remaining);
-	let at = start;
+	const bytes = allocate(CONNECT << 4, remaining);
+	let at = bytes.length - remaining;
 	bytes.set([0, 4, 0x4D, 0x51, 0x54, 0x54, 4, flags], at); // "MQTT", level 4
 	at = putU16(bytes, at + 8, fields.keepalive);
 	at = putString(bytes, at, clientId);
@@ -125,17 +127,6 @@ export function encodeConnack(sessionPresent: boolean, code: number): Uint8Array
 	return Uint8Array.of(CONNACK << 4, 2, sessionPresent ? 1 : 0, code);
 }
 
-/** `field` is the topic as it goes on the wire, its two length bytes included. */
-export function encodePublish(field: Uint8Array, payload: Uint8Array, qos: number, retain: boolean, dup: boolean, id: number): Uint8Array {
-	const first = (PUBLISH << 4) | (dup ? DUP_FLAG : 0) | (qos << 1) | (retain ? 1 : 0);
-	const { bytes, at: start } = allocate(first, field.length + (qos ? 2 : 0) + payload.length);
-	bytes.set(field, start);
-	let at = start + field.length;
-	if (qos) at = putU16(bytes, at, id);
-	bytes.set(payload, at);
-	return bytes;
-}
-
 /** PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a fixed header and a packet id. */
 export function encodeAck(type: number, id: number): Uint8Array {
 	const first = (type << 4) | (type === PUBREL ? 0x02 : 0);
@@ -145,8 +136,8 @@ export function encodeAck(type: number, id: number): Uint8Array {
 export function encodeSubscribe(id: number, topics: readonly Uint8Array[], qos: readonly number[]): Uint8Array {
 	let remaining = 2;
 	for (let i = 0; i < topics.length; i++) remaining += 3 + topics[i].length;
-	const { bytes, at: start } = allocate((SUBSCRIBE << 4) | 0x02, remaining);
-	let at = putU16(bytes, start, id);
+	const bytes = allocate((SUBSCRIBE << 4) | 0x02, remaining);
+	let at = putU16(bytes, bytes.length - remaining, id);
 	for (let i = 0; i < topics.length; i++) {
 		at = putString(bytes, at, topics[i]);
 		bytes[at++] = qos[i];
@@ -155,16 +146,16 @@ export function encodeSubscribe(id: number, topics: readonly Uint8Array[], qos: 
 }
 
 export function encodeSuback(id: number, codes: readonly number[]): Uint8Array {
-	const { bytes, at } = allocate(SUBACK << 4, 2 + codes.length);
-	bytes.set(codes, putU16(bytes, at, id));
+	const bytes = allocate(SUBACK << 4, 2 + codes.length);
+	bytes.set(codes, putU16(bytes, bytes.length - codes.length - 2, id));
 	return bytes;
 }
 
 export function encodeUnsubscribe(id: number, topics: readonly Uint8Array[]): Uint8Array {
 	let remaining = 2;
 	for (let i = 0; i < topics.length; i++) remaining += 2 + topics[i].length;
-	const { bytes, at: start } = allocate((UNSUBSCRIBE << 4) | 0x02, remaining);
-	let at = putU16(bytes, start, id);
+	const bytes = allocate((UNSUBSCRIBE << 4) | 0x02, remaining);
+	let at = putU16(bytes, bytes.length - remaining, id);
 	for (let i = 0; i < topics.length; i++) at = putString(bytes, at, topics[i]);
 	return bytes;
 }

@@ -30,13 +30,20 @@ export class Session {
 		this.qos2Window = qos2Window;
 	}
 
-	/** The next packet id (1..65535) not used by a message or request awaiting its ack; 0 when none is free. */
+	/** The next packet id (1..65535) not used by a message or request awaiting its ack; 0
+	 * when none is free. With nothing awaiting an ack, the next number is free: no lookup. */
 	allocateId(): number {
+		const id = this.nextId = this.nextId >= 65535 ? 1 : this.nextId + 1;
+		if (this.outbox.byId.size === 0 && this.pending.size === 0) return id;
+		return this.freeIdFrom(id);
+	}
+
+	private freeIdFrom(first: number): number {
 		const used = this.outbox.byId;
 		const pending = this.pending;
-		for (let tries = 0; tries < 65535; tries++) {
-			const id = this.nextId = this.nextId >= 65535 ? 1 : this.nextId + 1;
-			if (!used.has(id) && !pending.has(id)) return id;
+		for (let id = first, tries = 0; tries < 65535; tries++) {
+			if (!used.has(id) && !pending.has(id)) return this.nextId = id;
+			id = id >= 65535 ? 1 : id + 1;
 		}
 		return 0;
 	}

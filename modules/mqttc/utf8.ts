@@ -17,25 +17,37 @@ export function toBytes(value: string | ArrayBuffer | ArrayBufferView): Uint8Arr
 	return undefined;
 }
 
-type FromArrayBuffer = (buffer: ArrayBufferLike, offset?: number, length?: number) => string;
+/** XS's String.fromArrayBuffer (the typings lack its offset and length arguments). */
+export type FromArrayBuffer = (buffer: ArrayBufferLike, offset: number, length: number) => string;
 
 /**
- * bytes[start, end) as a string when they are text that survives the round trip to a
- * string and back byte for byte, else undefined. XS's String.fromArrayBuffer throws on
- * malformed UTF-8 and stops at a NUL byte (XS strings end there). A string as long as the
- * byte count is all ASCII and whole, the common case; another one is encoded back once to
- * see that nothing was cut off.
+ * `length` bytes of `buffer` from `offset` as a string when they are text that survives the
+ * round trip to a string and back byte for byte, else undefined. XS's String.fromArrayBuffer
+ * throws on malformed UTF-8 and stops at a NUL byte (XS strings end there). A string as long
+ * as the byte count is all ASCII and whole, the common case; another one is checked by
+ * isText(). (The decoder does the same inline for each received PUBLISH.)
  */
-export function textOf(bytes: Uint8Array, start: number, end: number): string | undefined {
+export function textAt(buffer: ArrayBufferLike, offset: number, length: number): string | undefined {
 	let text: string;
 	try {
-		text = (String.fromArrayBuffer as FromArrayBuffer)(bytes.buffer, bytes.byteOffset + start, end - start);
+		text = (String.fromArrayBuffer as FromArrayBuffer)(buffer, offset, length);
 	}
 	catch {
 		return undefined;
 	}
-	if (text.length !== end - start && ArrayBuffer.fromString(text).byteLength !== end - start) return undefined;
+	if (text.length !== length && !isText(text, length)) return undefined;
 	return text;
+}
+
+/** Whether `text`, converted from `length` bytes, holds all of them: encoded back once, it
+ * must be as long (a NUL byte cut it short otherwise). */
+export function isText(text: string, length: number): boolean {
+	return ArrayBuffer.fromString(text).byteLength === length;
+}
+
+/** bytes[start, end) as text, as textAt() decides. */
+export function textOf(bytes: Uint8Array, start: number, end: number): string | undefined {
+	return textAt(bytes.buffer, bytes.byteOffset + start, end - start);
 }
 
 /** Whether a string can be an MQTT string: no U+0000 and no lone surrogate [MQTT-1.5.3]. */

@@ -14,7 +14,7 @@
  * bytes.
  */
 
-import { encodeAck, putFixedHeader, MAX_REMAINING_LENGTH } from "mqttc/packet";
+import { encodeAck, putFixedHeader } from "mqttc/packet";
 
 /** The part of a Moddable Socket/SecureSocket the writer uses. */
 export interface WritableSocket {
@@ -34,10 +34,9 @@ export class Writer {
 	queued = 0;
 	private written: (tag: number) => void;
 	/** A PUBLISH fixed header (first byte, 1..4 length bytes), seen through views of its
-	 * exact length; and a packet id. Filled and written at once, so one of each suffices. */
+	 * exact length. Filled and written at once, so one suffices. */
 	private header = new Uint8Array(5);
 	private headers: Uint8Array[];
-	private id = new Uint8Array(2);
 
 	constructor(socket: WritableSocket, written: (tag: number) => void) {
 		this.socket = socket;
@@ -46,59 +45,98 @@ export class Writer {
 		this.headers = [header.subarray(0, 2), header.subarray(0, 3), header.subarray(0, 4), header];
 	}
 
-	/** Queues a packet and sends what the socket takes now. Throws what the socket throws
-	 * for reasons other than lack of space (a dead socket). */
-	send(packet: Uint8Array, tag = 0): void {
+	/**
+	 * Hands a packet to the socket, or queues it behind what waits or when the socket has no
+	 * room (its tag is then reported through `written` once it has gone). Returns undefined,
+	 * or what the socket threw for a reason other than lack of space (a dead socket): a value
+	 * rather than an exception, so that the per-message callers need no try.
+	 */
+	send(packet: Uint8Array, tag: number): unknown {
+		if (this.packets.length === 0) {
+			try {
+				this.socket.write(packet);
+				return undefined;
+			}
+			catch (e) {
+				if (this.fits(packet.length)) return e;
+			}
+		}
 		this.packets.push(packet);
 		this.tags.push(tag);
 		this.queued += packet.length;
-		if (this.packets.length === 1) this.flush();
+		if (this.packets.length === 1) {
+			try {
+				this.flush();
+			}
+			catch (e) {
+				return e;
+			}
+		}
+		return undefined;
 	}
 
-	/** A PUBLISH of `field` (topic with its length bytes), packet id (0: none) and payload.
-	 * Returns true when it went out at once (its tag is then not reported through `written`). */
-	sendPublish(first: number, field: Uint8Array, id: number, payload: Uint8Array, tag: number): boolean {
-		const remaining = field.length + (id ? 2 : 0) + payload.length;
-		if (remaining > MAX_REMAINING_LENGTH) throw new RangeError("mqttc: packet too large");
-		const n = putFixedHeader(this.header, first, remaining);
-		const head = this.headers[n - 2];
-		const total = n + remaining;
-		if (!this.packets.length) {
-			// Moddable's write() takes all or nothing: it throws when the packet does not fit,
-			// which is then queued; asking first would cost a call per packet.
+	/** After write() threw: whether `length` bytes would have fitted, i.e. whether the socket
+	 * failed for another reason than lack of room (Moddable's write() takes all or nothing:
+	 * asking for the free space before each packet would cost a call per message). */
+	private fits(length: number): boolean {
+		try {
+			return (this.socket.write() as number) >= length;
+		}
+		catch {
+			return true;                   // a socket that cannot even say its free space is dead
+		}
+	}
+
+	/** A PUBLISH (`first` its first byte) of `field` (topic with its length bytes), packet id
+	 * `id` (0: none, QoS 0) and payload, in one write: true when it went out at once, false
+	 * when queued (`tag` is then reported through `written`), or what the socket threw. The
+	 * caller has checked the size. */
+	sendPublish(first: number, field: Uint8Array, id: number, payload: Uint8Array, tag: number): unknown {
+		const remaining = field.length + (id === 0 ? 0 : 2) + payload.length;
+		const header = this.header;
+		let head: Uint8Array;
+		if (remaining < 0x80) {
+			header[0] = first;
+			header[1] = remaining;
+			head = this.headers[0];
+		}
+		else head = this.headers[putFixedHeader(header, first, remaining) - 2];
+		if (this.packets.length === 0) {
 			try {
-				if (id) {
-					this.id[0] = id >> 8;
-					this.id[1] = id & 0xFF;
-					this.socket.write(head, field, this.id, payload);
-				}
-				else this.socket.write(head, field, payload);
+				if (id === 0) this.socket.write(head, field, payload);
+				else this.socket.write(head, field, id >> 8, id & 0xFF, payload);   // numbers: a byte each
 				return true;
 			}
 			catch (e) {
-				if ((this.socket.write() as number) >= total) throw e;   // not a lack of space
+				if (this.fits(head.length + remaining)) return e;
 			}
 		}
-		const packet = new Uint8Array(total);
+		const packet = new Uint8Array(head.length + remaining);
 		packet.set(head, 0);
-		packet.set(field, n);
-		let at = n + field.length;
-		if (id) {
+		packet.set(field, head.length);
+		let at = head.length + field.length;
+		if (id !== 0) {
 			packet[at++] = id >> 8;
 			packet[at++] = id & 0xFF;
 		}
 		packet.set(payload, at);
-		this.send(packet, tag);
-		return false;
+		const failure = this.send(packet, tag);
+		return failure === undefined ? false : failure;
 	}
 
-	/** PUBACK, PUBREC, PUBREL, PUBCOMP for `id`. */
-	sendAck(type: number, id: number): void {
-		if (!this.packets.length && (this.socket.write() as number) >= 4) {
-			this.socket.write((type << 4) | (type === 6 ? 0x02 : 0), 2, id >> 8, id & 0xFF);
-			return;
+	/** PUBACK, PUBREC, PUBREL, PUBCOMP for `id`, as four numbers when the socket has room
+	 * (no buffer at all). Returns undefined or what the socket threw. */
+	sendAck(type: number, id: number): unknown {
+		if (this.packets.length === 0) {
+			try {
+				this.socket.write((type << 4) | (type === 6 ? 0x02 : 0), 2, id >> 8, id & 0xFF);
+				return undefined;
+			}
+			catch (e) {
+				if (this.fits(4)) return e;
+			}
 		}
-		this.send(encodeAck(type, id));
+		return this.send(encodeAck(type, id), 0);
 	}
 
 	/** Sends as much as the socket has room for; call on socket message 3. */

@@ -5,11 +5,12 @@
  */
 import {
 	CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE,
-	UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, encodeConnect, encodeConnack, encodePublish, encodeAck,
+	UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, encodeConnect, encodeConnack, encodeAck,
 	encodeSubscribe, encodeSuback, encodeUnsubscribe, encodeEmpty,
 } from "mqttc/packet";
 import { Decoder, type Packet, type PublishPacket } from "mqttc/decoder";
 import { toUtf8 } from "mqttc/utf8";
+import { Writer } from "mqttc/writer";
 
 type Bytes = { hex?: string; len?: number };
 type Spec = Record<string, any>;
@@ -77,7 +78,7 @@ export function encode(spec: Spec) {
 		const field = new Uint8Array(2 + topic.length);
 		field.set([topic.length >> 8, topic.length & 0xFF]);
 		field.set(topic, 2);
-		out = encodePublish(field, bytes(spec.payload), spec.qos, spec.retain, spec.dup, spec.messageId ?? 0);
+		out = publishAsWritten((PUBLISH << 4) | (spec.dup ? 8 : 0) | (spec.qos << 1) | (spec.retain ? 1 : 0), field, spec.messageId ?? 0, bytes(spec.payload));
 	}
 	else if (cmd in ACKS) out = encodeAck(ACKS[cmd], spec.messageId);
 	else if (cmd === "subscribe") out = encodeSubscribe(spec.messageId, spec.subscriptions.map((s: Spec) => bytes(s.topic)), spec.subscriptions.map((s: Spec) => s.qos));
@@ -85,6 +86,30 @@ export function encode(spec: Spec) {
 	else if (cmd === "unsubscribe") out = encodeUnsubscribe(spec.messageId, spec.unsubscriptions.map((t: string) => bytes(t)));
 	else out = encodeEmpty(EMPTY[cmd]);
 	return summary(out);
+}
+
+/** A PUBLISH as the client sends it: the writer hands header, topic, id and payload to the
+ * socket in one write (there is no separate encoder); this socket joins what it is given. */
+function publishAsWritten(first: number, field: Uint8Array, id: number, payload: Uint8Array): Uint8Array {
+	let out = new Uint8Array(0);
+	const socket = {
+		write(...items: (ArrayBuffer | ArrayBufferView | number)[]): number {
+			if (!items.length) return 1 << 30;
+			const parts = items.map((item) => typeof item === "number" ? Uint8Array.of(item) : ArrayBuffer.isView(item) ? new Uint8Array(item.buffer, item.byteOffset, item.byteLength) : new Uint8Array(item));
+			const joined = new Uint8Array(out.length + parts.reduce((n, part) => n + part.length, 0));
+			joined.set(out, 0);
+			let at = out.length;
+			for (const part of parts) {
+				joined.set(part, at);
+				at += part.length;
+			}
+			out = joined;
+			return 1 << 30;
+		},
+	};
+	const result = new Writer(socket, () => {}).sendPublish(first, field, id, payload, 0);
+	if (result !== true) throw new Error("the writer did not write the PUBLISH at once");
+	return out;
 }
 
 function describe(packet: Packet, payload?: Uint8Array): Spec {
@@ -147,12 +172,13 @@ function decodeBytes(stream: Uint8Array, split: "whole" | "bytes" | number[], rx
 	let parts: Uint8Array[] = [];
 	let partCount = 0;
 	const decoder = new Decoder(rxSize, {
-		publish: (first, topic, id, body, start, end) => {
-			packets.push(describe({ type: PUBLISH, qos: (first >> 1) & 3, retain: (first & 1) === 1, dup: (first & 8) === 8, topic, id, payload: body.slice(start, end), total: end - start }));
+		publishReceived: (first: number, topic: string, id: number, payload: string | ArrayBuffer) => {
+			const body = new Uint8Array(payload as ArrayBuffer);   // a binary decoder gives bytes
+			packets.push(describe({ type: PUBLISH, qos: (first >> 1) & 3, retain: (first & 1) === 1, dup: (first & 8) === 8, topic, id, payload: body, total: body.length }));
 		},
-		ack: (type, id) => { packets.push(describe({ type, id } as Packet)); },
-		packet: (packet) => { packets.push(describe(packet)); },
-		part: (packet: PublishPacket, chunk, offset) => {
+		ackReceived: (type: number, id: number) => { packets.push(describe({ type, id } as Packet)); },
+		packetReceived: (packet: Packet) => { packets.push(describe(packet)); },
+		partReceived: (packet: PublishPacket, chunk: Uint8Array, offset: number) => {
 			if (offset !== parts.reduce((n, p) => n + p.length, 0)) fault = `part offset ${offset} out of order`;
 			parts.push(chunk.slice());
 			partCount++;
@@ -167,8 +193,8 @@ function decodeBytes(stream: Uint8Array, split: "whole" | "bytes" | number[], rx
 				packets.push(described);
 			}
 		},
-		fault: (reason) => { fault = reason; },
-	});
+		protocolFault: (reason: string) => { fault = reason; },
+	}, true);
 	let at = 0;
 	let k = 0;
 	while (at < stream.length && fault === undefined) {

@@ -79,11 +79,11 @@ export function setup(seed: number, corpusHex: string[], rxSize: number): boolea
 	fuzzer.seed = seed >>> 0 || 1;
 	fuzzer.corpus = corpusHex.map(hexToBytes);
 	fuzzer.decoder = new Decoder(rxSize, {
-		publish: () => { fuzzer.stats.packets++; },
-		ack: () => { fuzzer.stats.packets++; },
-		packet: () => { fuzzer.stats.packets++; },
-		part: () => { fuzzer.stats.parts++; },
-		fault: () => { fuzzer.stats.faults++; },
+		publishReceived: () => { fuzzer.stats.packets++; },
+		ackReceived: () => { fuzzer.stats.packets++; },
+		packetReceived: () => { fuzzer.stats.packets++; },
+		partReceived: () => { fuzzer.stats.parts++; },
+		protocolFault: () => { fuzzer.stats.faults++; },
 	});
 	fuzzer.buffer = fuzzer.decoder.buffer;
 	Socket.registry = fuzzer.registry;
