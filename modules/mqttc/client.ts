@@ -369,19 +369,20 @@ export class MqttClient implements DecoderSink {
 			if (this.topicFields.size >= DEFAULTS.topicCache) this.topicFields.clear();
 			this.topicFields.set(topic as string, field = checked);
 		}
-		const payload = typeof data === "string" ? new Uint8Array(ArrayBuffer.fromString(data))
-			: data === undefined || data === null ? new Uint8Array(0) : toBytes(data as Payload);
+		// A string's bytes stay an ArrayBuffer (the socket writes one as it is: no view made).
+		const payload: Uint8Array | ArrayBuffer | undefined = typeof data === "string" ? ArrayBuffer.fromString(data)
+			: data === undefined || data === null ? new ArrayBuffer(0) : toBytes(data as Payload);
 		if (payload === undefined) return this.refuse("data must be a string or bytes");
 		const q = qos === undefined || qos === 0 ? 0 : qos === 1 || qos === 2 ? qos : -1;
 		if (q < 0) return this.refuse("qos must be 0, 1 or 2");
-		if (payload.length + field.length + 2 > MAX_REMAINING_LENGTH) return this.refuse("message larger than MQTT allows (256 MB)");
+		if (payload.byteLength + field.length + 2 > MAX_REMAINING_LENGTH) return this.refuse("message larger than MQTT allows (256 MB)");
 		const first = q === 0 ? PUBLISH << 4 : (PUBLISH << 4) | (q << 1);
 		const flags = retain === 1 || retain === true ? first | 1 : first;
 		const events = this.events;
 		if (q === 0) {
 			const writer = this.writer;
 			if (writer === undefined || this.leaving || this.status !== STATE_READY) return this.refuse("not connected");
-			if (writer.queued !== 0 && writer.queued + field.length + payload.length + 5 > this.queueLimit) {
+			if (writer.queued !== 0 && writer.queued + field.length + payload.byteLength + 5 > this.queueLimit) {
 				events.enter();
 				events.emit("error", "tx", `send queue full (${this.queueLimit} bytes)`);
 				events.leave();
@@ -389,7 +390,7 @@ export class MqttClient implements DecoderSink {
 			}
 			const id = this.session.allocateId();
 			if (id === 0) return this.refuse("no free message id");
-			if (this.debugging) this.trace(`> PUBLISH id=${id} qos=0 topic=${topic} bytes=${payload.length}`);
+			if (this.debugging) this.trace(`> PUBLISH id=${id} qos=0 topic=${topic} bytes=${payload.byteLength}`);
 			events.calls++;
 			const written = writer.sendPublish(flags, field, 0, payload, id);
 			if (written === true) {
@@ -407,14 +408,14 @@ export class MqttClient implements DecoderSink {
 		if (id === 0) return this.refuse("no free message id");
 		// The outbox keeps the payload until PUBACK/PUBCOMP: the app's buffer is copied (a
 		// native slice), a string's bytes are already the client's own.
-		const owned = typeof data === "string" ? payload : payload.slice();
+		const owned = typeof data === "string" ? payload : payload.slice(0);
 		const size = Outbox.sizeOf(field, owned);
 		events.calls++;
 		const fits = this.outbox.fits(size);
 		if (!fits) events.emit("error", "tx", `outbox full (${this.outbox.limit} bytes)`);
 		else {
 			this.outbox.add(id, flags, field, owned, size);
-			if (this.debugging) this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.length} queued`);
+			if (this.debugging) this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength} queued`);
 			this.pump();
 		}
 		events.leave();
@@ -552,7 +553,9 @@ export class MqttClient implements DecoderSink {
 		this.writer = new Writer(socket, (id) => this.emit("sent", id));
 		socket.callback = (message: number) => {
 			if (this.socket !== socket) return;
-			this.events.outside();
+			// No callback runs inside an API call: this undoes the count of a call that ended
+			// by an exception (EventQueue.calls), so its events cannot wait forever.
+			this.events.calls = 0;
 			try {
 				if (message === 2) {                // data, the per-message case: no call more
 					const liveness = this.liveness;
@@ -762,6 +765,17 @@ export class MqttClient implements DecoderSink {
 	ackReceived(type: number, id: number): void {
 		if (this.debugging) this.trace(`< ${PACKET_NAMES[type]} id=${id}`);
 		if (this.status !== STATE_READY) return this.lost("protocol", "other", `${PACKET_NAMES[type]} before CONNACK`);
+		if (type === PUBACK || type === PUBCOMP) {
+			// The message is delivered: the common case first, at the cost of one map lookup.
+			const entry = this.outbox.byId.get(id);
+			if (entry !== undefined && entry.state === (type === PUBACK ? SENT : RELEASED) && (type === PUBACK) === ((entry.first & 0x06) === 0x02)) {
+				this.outbox.remove(entry);
+				this.events.emit("sent", id);
+				if (this.outbox.queued !== 0) this.pump();
+				if (this.leaving) this.sayGoodbye();
+				return;
+			}
+		}
 		switch (type) {
 		case PUBREL: {
 			this.session.releaseQos2(id);
@@ -834,32 +848,27 @@ export class MqttClient implements DecoderSink {
 		flush();
 	}
 
+	/** PUBREC, and a PUBACK or PUBCOMP that ackReceived() did not settle. */
 	private acknowledged(type: number, id: number): void {
-		const entry = this.outbox.find(id);
-		if (type === PUBACK && entry && entry.qos === 2 && entry.state === SENT) {
+		const entry = this.outbox.byId.get(id);
+		const qos = entry === undefined ? 0 : (entry.first >> 1) & 3;
+		if (type === PUBACK && entry && qos === 2 && entry.state === SENT) {
 			// Brokers without QoS 2 (RabbitMQ) answer its PUBLISH with PUBACK: the broker has the
 			// message at QoS 1. Settled once as a downgrade, never resent in a loop.
 			if (this.debugging) this.trace(`  QoS 2 id=${id} acknowledged at QoS 1 (broker without QoS 2)`);
 			this.outbox.remove(entry);
 			this.emit("sent", id, undefined, { message_id: id, qos: 1, downgraded: true } satisfies SentMetas);
 			this.pump();
+			if (this.leaving) this.sayGoodbye();
 			return;
 		}
-		const expected = type === PUBREC || (type === PUBACK) ? SENT : RELEASED;
-		if (!entry || entry.state !== expected || (type === PUBACK) !== (entry.qos === 1)) {
+		if (type !== PUBREC || !entry || entry.state !== SENT || qos !== 2) {
 			// A PUBREC repeated for a message already released is answered again [MQTT-4.3.3].
 			if (type === PUBREC && entry && entry.state === RELEASED) return this.sendAck(PUBREL, id);
 			return this.lost("protocol", "other", `${PACKET_NAMES[type]} for ${entry ? "a message in another state" : "unknown id " + id}`);
 		}
-		if (type === PUBREC) {
-			this.outbox.release(entry);
-			this.sendAck(PUBREL, id);
-			return;
-		}
-		this.outbox.remove(entry);
-		this.emit("sent", id);
-		this.pump();
-		if (this.leaving) this.sayGoodbye();
+		this.outbox.release(entry);
+		this.sendAck(PUBREL, id);
 	}
 
 	/** A whole PUBLISH, its payload text or bytes already (see Decoder). */
@@ -945,7 +954,7 @@ export class MqttClient implements DecoderSink {
 	private pump(): void {
 		if (this.status !== STATE_READY) return;
 		for (let entry: OutboxEntry | undefined; (entry = this.outbox.next());) {
-			if (this.debugging) this.trace(`> PUBLISH id=${entry.id} qos=${entry.qos}`);
+			if (this.debugging) this.trace(`> PUBLISH id=${entry.id} qos=${(entry.first >> 1) & 3}`);
 			if (!this.sendEntry(entry)) return;
 		}
 	}
@@ -1015,6 +1024,7 @@ export class MqttClient implements DecoderSink {
 
 	/** Runs a timer callback body so that nothing escapes to the host. */
 	private guard(body: () => void): void {
+		this.events.calls = 0;                // as in the socket callback: no API call is in progress
 		try {
 			body();
 		}

@@ -23,7 +23,8 @@ export class EventQueue {
 	private slots: unknown[] = [];
 	/** Slots in use (SLOTS per waiting event). */
 	private count = 0;
-	/** API calls in progress, nested through handlers (enter() adds one). */
+	/** API calls in progress, nested through handlers (enter() adds one). A socket callback
+	 * resets it to 0: none runs inside an API call. */
 	calls = 0;
 	private delivering = false;
 	private scheduled = false;
@@ -46,12 +47,6 @@ export class EventQueue {
 		if (--this.calls || !this.count || this.delivering || this.scheduled) return;
 		this.scheduled = true;
 		Promise.resolve().then(this.deliverLater);
-	}
-
-	/** A socket or timer callback begins. None of them runs inside an API call, so none can
-	 * be in progress: this undoes the count of a call that ended by an exception. */
-	outside(): void {
-		this.calls = 0;
 	}
 
 	/** An API call returns having raised `event` (publish()'s `sent`): leave() and emit() in

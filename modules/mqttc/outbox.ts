@@ -23,16 +23,13 @@ export const ENTRY_OVERHEAD = 32;
 
 export interface OutboxEntry {
 	id: number;
-	qos: number;
 	state: number;
 	/** The PUBLISH's first byte: type, QoS and RETAIN, and DUP once it is sent again. */
 	first: number;
 	/** The topic as it goes on the wire (the client's cached field: shared, never changed). */
 	field: Uint8Array;
 	/** The payload, the outbox's own; emptied once the broker has the message (PUBREC). */
-	payload: Uint8Array;
-	/** Bytes counted against the limit for this entry. */
-	size: number;
+	payload: Uint8Array | ArrayBuffer;
 }
 
 export class Outbox {
@@ -61,8 +58,9 @@ export class Outbox {
 
 	/** Bytes an entry of this topic field and payload counts (its packet, at most 5 header
 	 * bytes, plus ENTRY_OVERHEAD). */
-	static sizeOf(field: Uint8Array, payload: Uint8Array): number {
-		return 7 + field.length + payload.length + ENTRY_OVERHEAD;
+	static sizeOf(field: Uint8Array, payload: Uint8Array | ArrayBuffer): number {
+		// (the same sum whenever it is taken: remove() takes it again, after release())
+		return 7 + field.length + payload.byteLength + ENTRY_OVERHEAD;
 	}
 
 	/** Whether an entry of `size` bytes fits within the byte limit now. */
@@ -70,8 +68,8 @@ export class Outbox {
 		return this.bytes + size <= this.limit;
 	}
 
-	add(id: number, first: number, field: Uint8Array, payload: Uint8Array, size: number): void {
-		const entry: OutboxEntry = { id, qos: (first >> 1) & 3, state: QUEUED, first, field, payload, size };
+	add(id: number, first: number, field: Uint8Array, payload: Uint8Array | ArrayBuffer, size: number): void {
+		const entry: OutboxEntry = { id, state: QUEUED, first, field, payload };
 		this.entries.push(entry);
 		this.byId.set(id, entry);
 		this.bytes += size;
@@ -110,10 +108,8 @@ export class Outbox {
 
 	/** PUBREC: the broker has the message; only its id is kept (PUBREL is what goes out now). */
 	release(entry: OutboxEntry): void {
-		const freed = entry.payload.length + entry.field.length;
-		this.bytes -= freed;
-		entry.size -= freed;
-		entry.payload = new Uint8Array(0);
+		this.bytes -= entry.payload.byteLength;
+		entry.payload = new ArrayBuffer(0);
 		entry.state = RELEASED;
 	}
 
@@ -127,7 +123,7 @@ export class Outbox {
 		else entries.splice(index, 1);
 		this.byId.delete(entry.id);
 		if (index < this.cursor) this.cursor--;
-		this.bytes -= entry.size;
+		this.bytes -= Outbox.sizeOf(entry.field, entry.payload);
 		if (entry.state !== QUEUED) this.inflight--;
 		else this.queued--;
 	}

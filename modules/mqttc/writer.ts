@@ -88,11 +88,11 @@ export class Writer {
 	}
 
 	/** A PUBLISH (`first` its first byte) of `field` (topic with its length bytes), packet id
-	 * `id` (0: none, QoS 0) and payload, in one write: true when it went out at once, false
+	 * `id` (0: none, QoS 0) and payload (a view, or a string's bytes as an ArrayBuffer), in one write: true when it went out at once, false
 	 * when queued (`tag` is then reported through `written`), or what the socket threw. The
 	 * caller has checked the size. */
-	sendPublish(first: number, field: Uint8Array, id: number, payload: Uint8Array, tag: number): unknown {
-		const remaining = field.length + (id === 0 ? 0 : 2) + payload.length;
+	sendPublish(first: number, field: Uint8Array, id: number, payload: Uint8Array | ArrayBuffer, tag: number): unknown {
+		const remaining = field.length + (id === 0 ? 0 : 2) + payload.byteLength;
 		const header = this.header;
 		let head: Uint8Array;
 		if (remaining < 0x80) {
@@ -119,7 +119,7 @@ export class Writer {
 			packet[at++] = id >> 8;
 			packet[at++] = id & 0xFF;
 		}
-		packet.set(payload, at);
+		packet.set(payload instanceof ArrayBuffer ? new Uint8Array(payload) : payload, at);
 		const failure = this.send(packet, tag);
 		return failure === undefined ? false : failure;
 	}
