@@ -75,7 +75,7 @@ test("static check: a module-level counter added to mqttc/client makes it fail",
 	const source = readFileSync(file, "utf8");
 	assert.deepEqual(checkTypeScript(source, "mqttc/client"), []);
 	const withCounter = source
-		.replace("export class MqttClient {", "let connections = 0;\nconst registry = new Set<unknown>();\n\nexport class MqttClient {")
+		.replace(/export class MqttClient[^{]*\{/, "let connections = 0;\nconst registry = new Set<unknown>();\n\n$&")
 		.replace("\tconnect(): boolean {\n", "\tconnect(): boolean {\n\t\tconnections++;\n\t\tregistry.add(this);\n");
 	assert.notEqual(withCounter, source);
 	const findings = checkTypeScript(withCounter, "mqttc/client").map((f) => f.message);

@@ -18,7 +18,7 @@ import {
 	encodeUnsubscribe, encodeEmpty, type WillMessage,
 } from "mqttc/packet";
 import { Decoder, MIN_RX_SIZE, type DecoderSink, type Packet, type PublishPacket } from "mqttc/decoder";
-import { Outbox, SENT, RELEASED, type OutboxEntry } from "mqttc/outbox";
+import { SENT, RELEASED, type OutboxEntry } from "mqttc/outbox";
 import { Session, type PendingRequest } from "mqttc/session";
 import { Keepalive, TICKS, DEAD_AFTER_TICKS, PING, DEAD } from "mqttc/keepalive";
 import { Writer } from "mqttc/writer";
@@ -409,12 +409,10 @@ export class MqttClient implements DecoderSink {
 		// The outbox keeps the payload until PUBACK/PUBCOMP: the app's buffer is copied (a
 		// native slice), a string's bytes are already the client's own.
 		const owned = typeof data === "string" ? payload : payload.slice(0);
-		const size = Outbox.sizeOf(field, owned);
 		events.calls++;
-		const fits = this.outbox.fits(size);
+		const fits = this.outbox.add(id, flags, field, owned);
 		if (!fits) events.emit("error", "tx", `outbox full (${this.outbox.limit} bytes)`);
 		else {
-			this.outbox.add(id, flags, field, owned, size);
 			if (this.debugging) this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength} queued`);
 			this.pump();
 		}
@@ -880,10 +878,12 @@ export class MqttClient implements DecoderSink {
 			this.events.emit("recv", topic, payload, { message_id: 0, qos: 0, retain: first & 1, dup: (first >> 3) & 1 });
 			return;
 		}
-		if ((qos === 2 && this.duplicateQos2(id)) || (this.manualAck && this.awaiting(qos, id))) return;
-		const deferred = this.manualAck > 0 && this.deferAck(qos, id);
+		if ((qos === 2 && this.duplicateQos2(id)) || (this.manualAck !== 0 && this.awaiting(qos, id))) return;
+		const deferred = this.manualAck !== 0 && this.deferAck(qos, id);
 		this.events.emit("recv", topic, payload, { message_id: id, qos, retain: first & 1, dup: (first >> 3) & 1 });
-		if (!deferred) this.acknowledgePublish(qos, id);
+		if (deferred) return;
+		if (qos === 1) this.sendAck(PUBACK, id);     // after the app has the message
+		else this.acknowledgePublish(2, id);
 	}
 
 	/** manual_ack: a QoS 1/2 message whose ack() is still awaited arrived again: delivered already. */

@@ -23,17 +23,6 @@ import { textOf, isText, type FromArrayBuffer } from "mqttc/utf8";
 /** The smallest receive buffer: room for any fixed-size packet and a useful topic. */
 export const MIN_RX_SIZE = 256;
 
-export interface ConnectPacket {
-	type: typeof CONNECT;
-	protocolName: string;
-	protocolLevel: number;
-	cleanSession: boolean;
-	keepalive: number;
-	clientId: string;
-	will?: { topic: string; payload: Uint8Array; qos: number; retain: boolean };
-	username?: string;
-	password?: Uint8Array;
-}
 export interface ConnackPacket { type: typeof CONNACK; sessionPresent: boolean; code: number }
 export interface PublishPacket {
 	type: typeof PUBLISH;
@@ -50,13 +39,11 @@ export interface PublishPacket {
 	total: number;
 }
 export interface AckPacket { type: typeof PUBACK | typeof PUBREC | typeof PUBREL | typeof PUBCOMP | typeof UNSUBACK; id: number }
-export interface SubscribePacket { type: typeof SUBSCRIBE; id: number; topics: string[]; qos: number[] }
 export interface SubackPacket { type: typeof SUBACK; id: number; codes: number[] }
-export interface UnsubscribePacket { type: typeof UNSUBSCRIBE; id: number; topics: string[] }
-export interface EmptyPacket { type: typeof PINGREQ | typeof PINGRESP | typeof DISCONNECT }
+export interface PingrespPacket { type: typeof PINGRESP }
 
-export type Packet = ConnectPacket | ConnackPacket | PublishPacket | AckPacket | SubscribePacket |
-	SubackPacket | UnsubscribePacket | EmptyPacket;
+/** What a broker sends (MQTT 3.1.1): the decoder refuses the packets only a client sends. */
+export type Packet = ConnackPacket | PublishPacket | AckPacket | SubackPacket | PingrespPacket;
 
 /** Where the decoder hands packets. The client is one; its methods are called per packet,
  * so they are methods of the sink itself (a closure in between would cost a call more). */
@@ -138,14 +125,22 @@ export class Decoder {
 			switch (this.state) {
 			case HEADER: {
 				// The common case: the whole packet is in this piece; decode it where it lies.
-				// A one-byte remaining length (under 128, within any rxSize) needs no call.
+				// A remaining length of one or two bytes (under 16 KB) is read here, no call.
 				const first = bytes[i];
-				const length = i + 1 < end ? bytes[i + 1] : 0x80;
+				const low = i + 1 < end ? bytes[i + 1] : 0x80;
 				let whole = 0;
-				if (length < 0x80) {
-					if (i + 2 + length <= end) {
+				if (low < 0x80) {
+					if (i + 2 + low <= end) {
+						this.remaining = low;
+						whole = i + 2 + low;
+					}
+				}
+				else if (i + 2 < end && bytes[i + 2] < 0x80) {
+					const length = (low & 0x7F) | (bytes[i + 2] << 7);
+					// Larger than rxSize: the streaming states deliver it in pieces, as the app expects.
+					if (i + 3 + length <= end && length <= this.buffer.length) {
 						this.remaining = length;
-						whole = i + 2 + length;
+						whole = i + 3 + length;
 					}
 				}
 				else whole = this.wholeAt(bytes, i, end);
@@ -244,11 +239,13 @@ export class Decoder {
 		return 0;
 	}
 
-	/** A packet type and flags the client may receive. */
+	/** A packet type and flags the client may receive: not one only a client sends. */
 	private checkFirst(first: number): boolean {
 		const type = first >> 4;
 		const flags = first & 0x0F;
 		if (type === 0 || type === 15) return this.fail(`reserved packet type ${type}`);
+		if (type === CONNECT || type === SUBSCRIBE || type === UNSUBSCRIBE || type === PINGREQ || type === DISCONNECT)
+			return this.fail(`${PACKET_NAMES[type]} from the broker (only a client sends it)`);
 		const expect = FIXED_FLAGS[type];
 		if (expect >= 0 ? flags !== expect : (flags & 0x06) === 0x06)
 			return this.fail(`invalid flags 0x${flags.toString(16)} on ${PACKET_NAMES[type]}`);
@@ -425,110 +422,28 @@ export class Decoder {
 		return true;
 	}
 
-	/** Returns the packet in buffer[0, end), or a reason why it is malformed. */
+	/** Returns the CONNACK, SUBACK or PINGRESP in buffer[0, end), or a reason why it is
+	 * malformed (lengths were checked in checkLength()). */
 	private decodeBody(end: number): Packet | string {
 		const type = this.first >> 4;
 		const buffer = this.buffer;
-		const name = PACKET_NAMES[type];
-		let at = 0;
-		const u16 = (): number => {
-			const value = (buffer[at] << 8) | buffer[at + 1];
-			at += 2;
-			return value;
-		};
-		// Reads a length-prefixed field; undefined when it runs past the packet.
-		const field = (): Uint8Array | undefined => {
-			if (at + 2 > end) return undefined;
-			const length = u16();
-			if (at + length > end) return undefined;
-			at += length;
-			return buffer.subarray(at - length, at);
-		};
-		const text = (): string | undefined => {
-			const bytes = field();
-			return bytes ? textOf(bytes, 0, bytes.length) : undefined;
-		};
-		switch (type) {
-		case CONNACK: {
+		if (type === CONNACK) {
 			const flags = buffer[0];
 			if (flags & 0xFE) return "CONNACK with reserved flags set";
 			return { type, sessionPresent: flags === 1, code: buffer[1] };
 		}
-		case SUBACK: {
+		if (type === SUBACK) {
 			if (end < 3) return "SUBACK without return codes";
-			const id = u16();
+			const id = (buffer[0] << 8) | buffer[1];
 			if (!id) return "SUBACK with packet id 0";
 			const codes: number[] = [];
-			while (at < end) {
-				const code = buffer[at++];
+			for (let at = 2; at < end; at++) {
+				const code = buffer[at];
 				if (code > 2 && code !== 0x80) return `SUBACK return code 0x${code.toString(16)}`;
 				codes.push(code);
 			}
 			return { type, id, codes };
 		}
-		case SUBSCRIBE:
-		case UNSUBSCRIBE: {
-			if (end < 2) return `${name} too short`;
-			const id = u16();
-			if (!id) return `${name} with packet id 0`;
-			const topics: string[] = [];
-			const qos: number[] = [];
-			while (at < end) {
-				const topic = text();
-				if (topic === undefined) return `${name} topic malformed`;
-				topics.push(topic);
-				if (type === SUBSCRIBE) {
-					if (at >= end) return "SUBSCRIBE without requested QoS";
-					const q = buffer[at++];
-					if (q > 2) return "SUBSCRIBE with reserved QoS bits";
-					qos.push(q);
-				}
-			}
-			if (!topics.length) return `${name} without topics`;
-			return type === SUBSCRIBE ? { type, id, topics, qos } : { type, id, topics };
-		}
-		case CONNECT:
-			return this.decodeConnect(field, text, () => at, u16);
-		default: // PINGREQ, PINGRESP, DISCONNECT: lengths were checked in begin()
-			return { type } as EmptyPacket;
-		}
-	}
-
-	private decodeConnect(field: () => Uint8Array | undefined, text: () => string | undefined,
-		position: () => number, u16: () => number): ConnectPacket | string {
-		const buffer = this.buffer;
-		const protocolName = text();
-		if (protocolName === undefined) return "CONNECT protocol name malformed";
-		let at = position();
-		if (at + 4 > this.remaining) return "CONNECT too short";
-		const protocolLevel = buffer[at];
-		const flags = buffer[at + 1];
-		if (flags & 1) return "CONNECT with reserved flag set";
-		u16(); // skip level and flags, which were read above
-		const keepalive = u16();
-		const clientId = text();
-		if (clientId === undefined) return "CONNECT client id malformed";
-		const packet: ConnectPacket = {
-			type: CONNECT, protocolName, protocolLevel, cleanSession: (flags & 2) === 2, keepalive, clientId,
-		};
-		if (flags & 4) {
-			const topic = text();
-			const payload = field();
-			if (topic === undefined || !payload) return "CONNECT will malformed";
-			packet.will = { topic, payload: payload.slice(), qos: (flags >> 3) & 3, retain: (flags & 0x20) === 0x20 };
-		}
-		if (flags & 0x80) {
-			const username = text();
-			if (username === undefined) return "CONNECT username malformed";
-			packet.username = username;
-		}
-		if (flags & 0x40) {
-			const password = field();
-			if (!password) return "CONNECT password malformed";
-			packet.password = password.slice();
-		}
-		at = position();
-		if (at !== this.remaining) return "CONNECT with trailing bytes";
-		return packet;
+		return { type: PINGRESP };
 	}
 }

@@ -20,6 +20,9 @@ export const RELEASED = 2;
 
 /** Bytes counted for each entry besides its packet: the entry object and its slots. */
 export const ENTRY_OVERHEAD = 32;
+/** Bytes of a PUBLISH besides its topic field and payload, counted at most: a fixed header
+ * of up to 5 bytes and the packet id. */
+const PACKET_OVERHEAD = 7;
 
 export interface OutboxEntry {
 	id: number;
@@ -56,24 +59,17 @@ export class Outbox {
 		return this.entries.length;
 	}
 
-	/** Bytes an entry of this topic field and payload counts (its packet, at most 5 header
-	 * bytes, plus ENTRY_OVERHEAD). */
-	static sizeOf(field: Uint8Array, payload: Uint8Array | ArrayBuffer): number {
-		// (the same sum whenever it is taken: remove() takes it again, after release())
-		return 7 + field.length + payload.byteLength + ENTRY_OVERHEAD;
-	}
-
-	/** Whether an entry of `size` bytes fits within the byte limit now. */
-	fits(size: number): boolean {
-		return this.bytes + size <= this.limit;
-	}
-
-	add(id: number, first: number, field: Uint8Array, payload: Uint8Array | ArrayBuffer, size: number): void {
+	/** Adds a message to be sent in turn; false, adding nothing, when it would take the
+	 * outbox over its byte limit. */
+	add(id: number, first: number, field: Uint8Array, payload: Uint8Array | ArrayBuffer): boolean {
+		const size = PACKET_OVERHEAD + field.length + payload.byteLength + ENTRY_OVERHEAD;
+		if (this.bytes + size > this.limit) return false;
 		const entry: OutboxEntry = { id, state: QUEUED, first, field, payload };
 		this.entries.push(entry);
 		this.byId.set(id, entry);
 		this.bytes += size;
 		this.queued++;
+		return true;
 	}
 
 	has(id: number): boolean {
@@ -123,7 +119,7 @@ export class Outbox {
 		else entries.splice(index, 1);
 		this.byId.delete(entry.id);
 		if (index < this.cursor) this.cursor--;
-		this.bytes -= Outbox.sizeOf(entry.field, entry.payload);
+		this.bytes -= PACKET_OVERHEAD + entry.field.length + entry.payload.byteLength + ENTRY_OVERHEAD;   // as add() counted it
 		if (entry.state !== QUEUED) this.inflight--;
 		else this.queued--;
 	}

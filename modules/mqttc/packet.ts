@@ -1,6 +1,6 @@
 /*
- * MQTT 3.1.1 packet encoder: the control packets, each built straight into one Uint8Array of
- * the exact size (no intermediate strings or arrays). PUBLISH has no encoder here: the
+ * MQTT 3.1.1 packet encoder: the control packets a client sends, each built straight into one
+ * Uint8Array of the exact size (no intermediate strings or arrays). PUBLISH has no encoder here: the
  * writer (mqttc/writer) hands its header, topic, id and payload to the socket in one write.
  * Strings arrive here already as UTF-8 bytes: callers validate and convert them once.
  */
@@ -123,10 +123,6 @@ export function encodeConnect(fields: ConnectFields): Uint8Array {
 	return bytes;
 }
 
-export function encodeConnack(sessionPresent: boolean, code: number): Uint8Array {
-	return Uint8Array.of(CONNACK << 4, 2, sessionPresent ? 1 : 0, code);
-}
-
 /** PUBACK, PUBREC, PUBREL, PUBCOMP and UNSUBACK: a fixed header and a packet id. */
 export function encodeAck(type: number, id: number): Uint8Array {
 	const first = (type << 4) | (type === PUBREL ? 0x02 : 0);
@@ -142,12 +138,6 @@ export function encodeSubscribe(id: number, topics: readonly Uint8Array[], qos: 
 		at = putString(bytes, at, topics[i]);
 		bytes[at++] = qos[i];
 	}
-	return bytes;
-}
-
-export function encodeSuback(id: number, codes: readonly number[]): Uint8Array {
-	const bytes = allocate(SUBACK << 4, 2 + codes.length);
-	bytes.set(codes, putU16(bytes, bytes.length - codes.length - 2, id));
 	return bytes;
 }
 

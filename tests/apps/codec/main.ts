@@ -5,8 +5,8 @@
  */
 import {
 	CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE,
-	UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, encodeConnect, encodeConnack, encodeAck,
-	encodeSubscribe, encodeSuback, encodeUnsubscribe, encodeEmpty,
+	UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, encodeConnect, encodeAck,
+	encodeSubscribe, encodeUnsubscribe, encodeEmpty,
 } from "mqttc/packet";
 import { Decoder, type Packet, type PublishPacket } from "mqttc/decoder";
 import { toUtf8 } from "mqttc/utf8";
@@ -72,7 +72,6 @@ export function encode(spec: Spec) {
 			will: spec.will ? { topic: bytes(spec.will.topic), payload: bytes(spec.will.payload), qos: spec.will.qos, retain: spec.will.retain } : undefined,
 		});
 	}
-	else if (cmd === "connack") out = encodeConnack(spec.sessionPresent, spec.returnCode);
 	else if (cmd === "publish") {
 		const topic = bytes(spec.topic);
 		const field = new Uint8Array(2 + topic.length);
@@ -82,7 +81,6 @@ export function encode(spec: Spec) {
 	}
 	else if (cmd in ACKS) out = encodeAck(ACKS[cmd], spec.messageId);
 	else if (cmd === "subscribe") out = encodeSubscribe(spec.messageId, spec.subscriptions.map((s: Spec) => bytes(s.topic)), spec.subscriptions.map((s: Spec) => s.qos));
-	else if (cmd === "suback") out = encodeSuback(spec.messageId, spec.granted);
 	else if (cmd === "unsubscribe") out = encodeUnsubscribe(spec.messageId, spec.unsubscriptions.map((t: string) => bytes(t)));
 	else out = encodeEmpty(EMPTY[cmd]);
 	return summary(out);
@@ -115,32 +113,16 @@ function publishAsWritten(first: number, field: Uint8Array, id: number, payload:
 function describe(packet: Packet, payload?: Uint8Array): Spec {
 	const result: Spec = { cmd: NAMES[packet.type] };
 	switch (packet.type) {
-	case CONNECT:
-		Object.assign(result, {
-			protocolId: packet.protocolName, protocolVersion: packet.protocolLevel, clean: packet.cleanSession,
-			keepalive: packet.keepalive, clientId: packet.clientId, username: packet.username,
-			password: packet.password ? summary(packet.password) : undefined,
-			will: packet.will ? { topic: packet.will.topic, payload: summary(packet.will.payload), qos: packet.will.qos, retain: packet.will.retain } : undefined,
-		});
-		break;
 	case CONNACK:
 		Object.assign(result, { sessionPresent: packet.sessionPresent, returnCode: packet.code });
 		break;
 	case PUBLISH:
 		Object.assign(result, { topic: packet.topic, qos: packet.qos, retain: packet.retain, dup: packet.dup, messageId: packet.qos ? packet.id : undefined, payload: summary(payload ?? packet.payload!) });
 		break;
-	case SUBSCRIBE:
-		Object.assign(result, { messageId: packet.id, subscriptions: packet.topics.map((topic, i) => ({ topic, qos: packet.qos[i] })) });
-		break;
 	case SUBACK:
 		Object.assign(result, { messageId: packet.id, granted: packet.codes });
 		break;
-	case UNSUBSCRIBE:
-		Object.assign(result, { messageId: packet.id, unsubscriptions: packet.topics });
-		break;
-	case PINGREQ:
 	case PINGRESP:
-	case DISCONNECT:
 		break;
 	default:
 		result.messageId = packet.id;
