@@ -1,138 +1,50 @@
 /*
- * The mqttc client: the LuatOS mqtt client object on a Moddable Socket or SecureSocket.
+ * The mqttc client: the LuatOS mqtt client object. This file holds the API (create, auth,
+ * publish, subscribe...) and what is done with each packet the broker sends (the client is
+ * the decoder's sink: acknowledgements settle the outbox, messages become `recv` events).
+ * The link itself (socket, timers, reconnecting) is mqttc/connection, which this class
+ * extends; the session that survives reconnects is mqttc/session, the event queue
+ * mqttc/events.
  *
  * One instance holds everything of one connection to one broker: the receive buffer
- * (allocated once, in create), the outbox, the subscriptions and three timers (CONNACK
- * deadline, keepalive tick, reconnect). Nothing lives at module level.
- *
- * Every socket and timer callback is wrapped so that no exception escapes to the host: a
- * fault becomes an `error` event and a `disconnect`, then autoreconn takes over.
+ * (allocated once, in create), the outbox, the subscriptions and four timers (CONNACK
+ * deadline, keepalive tick, reconnect, linger). Nothing lives at module level.
  */
 
-import { Socket } from "socket";
 import Timer from "timer";
 import Modules from "modules";
 import {
-	CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGREQ, PINGRESP,
-	DISCONNECT, PACKET_NAMES, MAX_REMAINING_LENGTH, encodeConnect, encodeAck, encodeSubscribe,
-	encodeUnsubscribe, encodeEmpty, type WillMessage,
+	CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP,
+	DISCONNECT, PACKET_NAMES, MAX_REMAINING_LENGTH, encodeSubscribe, encodeUnsubscribe, encodeEmpty,
 } from "mqttc/packet";
 import { Decoder, MIN_RX_SIZE, type DecoderSink, type Packet, type PublishPacket } from "mqttc/decoder";
-import { SENT, RELEASED, type OutboxEntry } from "mqttc/outbox";
-import { Session, type PendingRequest } from "mqttc/session";
-import { Keepalive, TICKS, DEAD_AFTER_TICKS, PING, DEAD } from "mqttc/keepalive";
-import { Writer } from "mqttc/writer";
-import { EventQueue } from "mqttc/events";
+import { SENT, RELEASED } from "mqttc/outbox";
+import type { PendingRequest } from "mqttc/session";
+import { TICKS } from "mqttc/keepalive";
 import { fieldBytes, topicField, topicFilterBytes } from "mqttc/topic";
 import { toBytes, textOf } from "mqttc/utf8";
-import { Failover, brokerAddresses, type BrokerAddress } from "mqttc/failover";
-import type { CreateOptions, EventCallback, Payload, SslOptions, ErrorKind, MqttEvent, RecvMetas, SubackMetas, SentMetas, TlsSettings, TlsModule } from "mqttc/types";
+import { brokerAddresses, type BrokerAddress } from "mqttc/failover";
+import { Connection, DEFAULTS, STATE_DISCONNECT, STATE_SCONNECT, STATE_MQTT, STATE_READY } from "mqttc/connection";
+import type { CreateOptions, EventCallback, Payload, SslOptions, RecvMetas, SubackMetas, SentMetas, TlsSettings, TlsModule } from "mqttc/types";
 
-export const STATE_DISCONNECT = 0;
-export const STATE_SCONNECT = 1;
-export const STATE_MQTT = 2;
-export const STATE_READY = 3;
+export { DEFAULTS, STATE_DISCONNECT, STATE_SCONNECT, STATE_MQTT, STATE_READY };
 
-/** Defaults and bounds, all documented in the README. */
-export const DEFAULTS = Object.freeze({
-	rxSize: 32768,
-	connTimeout: 30,
-	keepalive: 240,
-	minKeepalive: 15,
-	maxKeepalive: 600,
-	reconnectPeriod: 3000,
-	outbox: 16384,
-	inflight: 10,
-	/** Bytes of QoS 0 and control packets that may wait for socket space. */
-	queueLimit: 16384,
-	/** Subscribe/unsubscribe requests that may await their acknowledgement. */
-	pendingLimit: 16,
-	/** QoS 2 message ids remembered between PUBREC and PUBREL (exactly-once window). */
-	qos2Window: 64,
-	/** Topics per SUBSCRIBE when subscriptions are restored after a reconnect. */
-	resubscribeBatch: 8,
-	/** QoS 1/2 messages that may await ack() at once with manual_ack: true. */
-	manualAck: 32,
-	/** Publish topics whose checked, encoded form is kept (the cache is emptied when full). */
-	topicCache: 8,
-	/** Milliseconds disconnect() waits for queued packets to leave, DISCONNECT to go out and
-	 * the broker to close the connection, before closing it anyway. */
-	lingerMs: 2000,
-});
-
-
-type Transport = {
-	callback: (message: number, value?: number) => void;
-	read(type: typeof ArrayBuffer): ArrayBuffer;
-	write(...data: (ArrayBuffer | ArrayBufferView)[]): number | void;
-	close(): void;
-};
-
-export class MqttClient implements DecoderSink {
-	// Fixed at create()
-	private failover: Failover;            // the broker address now, and the others to try
-	private tls: TlsSettings | undefined;
-	private authority = 0;                 // which CA of a bundle this connection trusts
-	private authoritiesTried = 0;          // CAs of the bundle that failed in this attempt
-	private connTimeout: number;
+export class MqttClient extends Connection implements DecoderSink {
 	private binary: boolean;
 	private chunked: boolean;
-	private resend: boolean;
 	private queueLimit: number;
 	private manualAck: number;             // 0: acknowledge after recv; else how many may await ack()
-	private decoder: Decoder | undefined;
-	private session: Session;
-	private outbox: Session["outbox"];
-
-	// Session settings (auth, keepalive, will)
-	private clientId: Uint8Array = new Uint8Array(0);
-	private username: Uint8Array | undefined;
-	private password: Uint8Array | undefined;
-	private cleanSession = true;
-	private keepaliveSeconds: number = DEFAULTS.keepalive;
-	private willMessage: WillMessage | undefined;
-	private events = new EventQueue(this);
-	private debugging = false;
 	/** Publish topics already checked: topic -> its field as it goes on the wire. */
 	private topicFields = new Map<string, Uint8Array>();
-
-	// Reconnect policy
-	private reconnect = false;
-	private reconnectPeriod: number = DEFAULTS.reconnectPeriod;
-	private reconnectMax = 0;              // > period: exponential backoff with jitter up to this
-	private attempts = 0;
-
-	// Connection
-	private status = STATE_DISCONNECT;
-	private socket: Transport | undefined;
-	private writer: Writer | undefined;
-	private connTimer: Timer | undefined;
-	private tickTimer: Timer | undefined;
-	private reconnectTimer: Timer | undefined;
-	private lingerTimer: Timer | undefined;
-	private liveness = new Keepalive();
-	private closed = false;
-	private stopped = false;               // disconnect() was called: no autoreconnect
-	private leaving = false;               // graceful disconnect in progress (see disconnect())
-	private byeSent = false;               // DISCONNECT handed to the writer
-	private reopen = false;                // connect() during a graceful disconnect: open when it ends
 	private qos2Overflow = false;          // reported once: the QoS 2 window overflowed
-	private openOnly = false;              // open() was called: no CONNECT until connect()
-	private linked = false;                // open() succeeded: the socket is up, CONNECT not sent
-	private awaitingAck: number[] = [];    // manual_ack: delivered QoS 1/2 messages, id * 4 + qos
 
 	constructor(addresses: BrokerAddress[], tls: TlsSettings | undefined, options: CreateOptions) {
-		this.failover = new Failover(addresses);
-		this.tls = tls;
-		this.connTimeout = options.conn_timeout ?? DEFAULTS.connTimeout;
+		super(addresses, tls, options);
 		this.binary = options.binary === true;
 		this.chunked = options.oversize !== "skip";
-		this.resend = options.resend !== false;
 		this.queueLimit = options.queue ?? DEFAULTS.queueLimit;
 		const manual = options.manual_ack;
 		this.manualAck = manual === true ? DEFAULTS.manualAck : typeof manual === "number" ? manual : 0;
-		this.session = new Session(options.outbox ?? DEFAULTS.outbox, options.inflight ?? DEFAULTS.inflight, DEFAULTS.qos2Window);
-		this.outbox = this.session.outbox;
 		this.decoder = new Decoder(options.rxSize ?? DEFAULTS.rxSize, this, this.binary);
 	}
 
@@ -511,222 +423,6 @@ export class MqttClient implements DecoderSink {
 		this.willMessage = undefined;
 	}
 
-	// ---- Connection life cycle -----------------------------------------------------
-
-	private armConnTimer(): void {
-		this.clearTimer("connTimer");
-		this.connTimer = Timer.set(() => this.guard(() => this.lost("conack_timeout", "connect", "no CONNACK within conn_timeout")), this.connTimeout * 1000);
-	}
-
-	private openSocket(): void {
-		this.status = STATE_SCONNECT;
-		this.decoder!.reset();
-		this.armConnTimer();
-		let socket: Transport;
-		try {
-			// noDelay: MQTT packets are small and acknowledged one by one; Nagle's algorithm
-			// would hold each for the peer's delayed ACK (about 40 ms per round trip).
-			const { host, port } = this.failover.current;
-			const dictionary: Record<string, unknown> = { host, port, noDelay: true };
-			if (this.tls) {
-				const secure = { ...this.tls.secure };
-				const authorities = this.tls.authorities;
-				if (authorities.length > 1) secure.certificate = authorities[this.authority % authorities.length];
-				dictionary.secure = secure;
-				const SecureSocket = Modules.importNow("securesocket") as new (dictionary: object) => Transport;
-				socket = new SecureSocket(dictionary);
-			}
-			else socket = new Socket(dictionary as { host: string; port: number }) as unknown as Transport;
-		}
-		catch (e) {
-			// SecureSocket throws at construction for e.g. an expired CA: try the bundle's next one.
-			if (this.tls && this.nextAuthority()) return this.openSocket();
-			// DNS or certificate errors thrown at construction take the same path as a refused connection.
-			const reason = `cannot open connection: ${(e as Error).message}`;
-			this.clearTimer("connTimer");
-			this.connTimer = Timer.set(() => this.guard(() => this.lost("connect", "connect", reason)), 0);
-			return;
-		}
-		this.socket = socket;
-		this.writer = new Writer(socket, (id) => this.emit("sent", id));
-		socket.callback = (message: number) => {
-			if (this.socket !== socket) return;
-			// No callback runs inside an API call: this undoes the count of a call that ended
-			// by an exception (EventQueue.calls), so its events cannot wait forever.
-			this.events.calls = 0;
-			try {
-				if (message === 2) {                // data, the per-message case: no call more
-					const liveness = this.liveness;
-					liveness.silent = 0;              // Keepalive.heard(), inlined
-					if (liveness.ping >= 0) liveness.ping = 0;
-					this.decoder?.feed(new Uint8Array(socket.read(ArrayBuffer)));
-				}
-				else this.socketEvent(message);
-			}
-			catch (e) {
-				this.internalError(e);
-			}
-		};
-		if (this.debugging) this.trace(`connecting to ${this.failover.current.host}:${this.failover.current.port}${this.tls ? " (TLS)" : ""}`);
-	}
-
-	private socketEvent(message: number): void {
-		switch (message) {
-		case 1: // connected
-			if (this.openOnly) {
-				// open(): the link is up; CONNECT waits for connect(), no deadline meanwhile
-				this.clearTimer("connTimer");
-				this.linked = true;
-				this.emit("open");
-				break;
-			}
-			this.sendConnect();
-			break;
-		case 3: // room to write
-			this.writer?.flush();
-			break;
-		case -1:
-			if (this.leaving) this.lost("user");        // the broker's answer to DISCONNECT
-			else if (this.status !== STATE_READY && !this.linked) this.lost("connect", "connect", "connection closed by the broker before CONNACK");
-			else this.lost("peer");
-			break;
-		default: // -2
-			if (this.leaving) this.lost("user");
-			else if (this.status === STATE_SCONNECT && !this.linked) {
-				const detail = failureDetail(this.socket);
-				if (this.tls && this.nextAuthority()) {
-					// Moddable trusts one CA per connection: try the bundle's next one at once.
-					if (this.debugging) this.trace(`TLS connection failed${detail}; trying CA ${this.authority + 1} of ${this.tls.authorities.length}`);
-					const socket = this.socket;
-					this.socket = undefined;
-					this.writer = undefined;
-					try { socket?.close(); } catch { /* already gone */ }
-					this.clearTimer("connTimer");
-					this.openSocket();
-					break;
-				}
-				this.lost("connect", "connect", (this.tls ? "TLS connection failed (refused, handshake or certificate)" : "connection failed") + detail);
-			}
-			else if (this.status === STATE_MQTT) this.lost("connect", "connect", "socket error before CONNACK" + failureDetail(this.socket));
-			else this.lost("network", "other", "socket error");
-			break;
-		}
-	}
-
-	private sendConnect(): void {
-		this.status = STATE_MQTT;
-		const fields = {
-			clientId: this.clientId, username: this.username, password: this.password,
-			cleanSession: this.cleanSession, keepalive: this.keepaliveSeconds, will: this.willMessage,
-		};
-		if (this.debugging) this.trace(`> CONNECT client_id=${textOf(this.clientId, 0, this.clientId.length)} clean=${this.cleanSession} keepalive=${this.keepaliveSeconds}${this.username ? " username=" + textOf(this.username, 0, this.username.length) : ""}${this.password ? " password=***" : ""}${this.willMessage ? " will" : ""}`);
-		this.sendPacket(encodeConnect(fields));
-	}
-
-	/**
-	 * The connection is over, for `reason` (the `disconnect` event's data). Reports the error
-	 * first when there is one, settles what can no longer be sent, and arranges the next
-	 * attempt when autoreconn is on.
-	 */
-	private lost(reason: string, kind?: ErrorKind, detail?: string | number): void {
-		if (this.status === STATE_DISCONNECT && !this.socket) return;   // nothing open
-		this.leaving = this.byeSent = false;
-		const established = this.status === STATE_READY;
-		this.authoritiesTried = 0;
-		this.clearTimer("connTimer");
-		this.clearTimer("tickTimer");
-		this.clearTimer("lingerTimer");
-		const socket = this.socket;
-		this.socket = undefined;
-		if (socket) try { socket.close(); } catch { /* already gone */ }
-		this.decoder?.reset();                // ignore whatever else arrived with the fatal packet
-		const unsent = this.writer ? this.writer.drop() : [];
-		this.writer = undefined;
-		this.status = STATE_DISCONNECT;
-		const openOnly = this.openOnly;
-		this.openOnly = this.linked = false;
-		this.awaitingAck.length = 0;          // acks belong to this connection; a resumed session redelivers
-		if (this.debugging) this.trace(`connection lost: ${reason}${detail !== undefined ? " (" + detail + ")" : ""}`);
-		if (kind) this.emit("error", kind, detail);
-		// QoS 0 messages that never reached the socket: say so rather than drop them silently.
-		for (const id of unsent) this.emit("error", "tx", "message lost: connection closed before it was sent", { message_id: id });
-		if (!this.resend) this.abandonOutbox();
-		this.emit("disconnect", reason);
-		if (this.reopen) {
-			this.reopen = false;
-			this.failover.restart();
-			this.openSocket();
-			return;
-		}
-		if (openOnly || this.stopped || this.closed || this.status !== STATE_DISCONNECT) return;   // a failed open() is not retried; or the handler reconnected
-		// Failover: the next address at once while the round lasts (also for connect() without
-		// autoreconn); the policy's delay between rounds. One address: every loss ends a round.
-		if ((this.reconnect || !established) && this.failover.failed(established)) return this.scheduleReconnect(true);
-		if (this.reconnect) this.scheduleReconnect(false);
-	}
-
-	/** Graceful disconnect: DISCONNECT follows everything published before disconnect()
-	 * (the writer keeps order; outbox entries held back by the inflight limit go first). */
-	private sayGoodbye(): void {
-		if (!this.leaving || this.byeSent || this.outbox.hasQueued()) return;
-		this.byeSent = true;
-		if (this.debugging) this.trace("> DISCONNECT");
-		this.sendPacket(encodeEmpty(DISCONNECT));
-	}
-
-	/** The graceful disconnect ran out of time: send DISCONNECT now if no packet is half
-	 * written (what had not started is reported lost), then close. */
-	private lingerExpired(): void {
-		this.lingerTimer = undefined;
-		const writer = this.writer;
-		if (!this.byeSent && writer) {
-			writer.discardPending();
-			if (writer.idle) {
-				this.byeSent = true;
-				this.sendPacket(encodeEmpty(DISCONNECT));
-			}
-		}
-		this.lost("user");
-	}
-
-	/** resend off (LuatOS behaviour): unacknowledged messages are reported, not kept. */
-	private abandonOutbox(): void {
-		for (const entry of this.outbox.clear()) {
-			// A QoS 2 message the broker acknowledged with PUBREC is delivered, as LuatOS counts it.
-			if (entry.state === RELEASED) this.emit("sent", entry.id);
-			else this.emit("error", "tx", "message lost: connection closed before it was acknowledged", { message_id: entry.id });
-		}
-	}
-
-	/** The next attempt: at once (the next address of a failover round) or after the policy's delay. */
-	private scheduleReconnect(immediate: boolean): void {
-		let delay = this.reconnectPeriod;
-		if (immediate) delay = 0;
-		else if (this.reconnectMax) {
-			delay = Math.min(this.reconnectMax, this.reconnectPeriod * 2 ** Math.min(this.attempts, 20));
-			delay = delay / 2 + Math.random() * delay / 2;     // jitter: spread clients out after an outage
-		}
-		if (!immediate) this.attempts++;
-		this.clearTimer("reconnectTimer");
-		if (this.debugging) this.trace(`reconnecting in ${Math.round(delay)} ms`);
-		this.reconnectTimer = Timer.set(() => this.guard(() => {
-			this.reconnectTimer = undefined;
-			if (!this.closed && !this.stopped && this.status === STATE_DISCONNECT) this.openSocket();
-		}), delay);
-	}
-
-	/** The keepalive tick, every keepalive/4 while READY. */
-	private tick(): void {
-		if (this.leaving) return;             // nothing may follow DISCONNECT; the linger bounds the wait
-		this.attempts = 0;                     // the connection survived a tick: back to the base period
-		const action = this.liveness.tick();
-		if (action === DEAD) this.lost("ping_timeout", "other", `no PINGRESP within ${this.keepaliveSeconds * DEAD_AFTER_TICKS / TICKS} s`);
-		else if (action === PING) {
-			if (this.debugging) this.trace("> PINGREQ");
-			this.sendPacket(encodeEmpty(PINGREQ));
-		}
-	}
-
 	// ---- Incoming packets (the decoder's sink: not for apps) -------------------------
 
 	/** A protocol violation in what the broker sent. */
@@ -948,134 +644,11 @@ export class MqttClient implements DecoderSink {
 		this.sendAck(PUBREC, id);
 	}
 
-	// ---- Outgoing ------------------------------------------------------------------
-
-	/** Sends what the inflight limit allows from the outbox. */
-	private pump(): void {
-		if (this.status !== STATE_READY) return;
-		for (let entry: OutboxEntry | undefined; (entry = this.outbox.next());) {
-			if (this.debugging) this.trace(`> PUBLISH id=${entry.id} qos=${(entry.first >> 1) & 3}`);
-			if (!this.sendEntry(entry)) return;
-		}
-	}
-
-	/** An outbox entry's PUBLISH to the socket; false when the socket failed (connection lost). */
-	private sendEntry(entry: OutboxEntry): boolean {
-		const writer = this.writer;
-		if (writer === undefined) return false;
-		const failure = writer.sendPublish(entry.first, entry.field, entry.id, entry.payload, 0);
-		if (failure !== true && failure !== false) {
-			this.writeFailed(failure);
-			return false;
-		}
-		this.liveness.idle = 0;
-		return true;
-	}
-
 	private request(id: number, subscribe: boolean, topics: string[], packet: Uint8Array): number | null {
 		this.session.pending.set(id, { id, subscribe, topics, packet });
 		if (this.debugging) this.trace(`> ${subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE"} id=${id} ${topics.join(",")}`);
 		return this.sendPacket(packet) ? id : null;
 	}
-
-	/** Queues a packet on the socket; false when the socket failed (connection then lost). */
-	private sendPacket(packet: Uint8Array): boolean {
-		const writer = this.writer;
-		if (writer === undefined) return false;
-		const failure = writer.send(packet, 0);
-		if (failure !== undefined) {
-			this.writeFailed(failure);
-			return false;
-		}
-		this.liveness.idle = 0;
-		return true;
-	}
-
-	/** An acknowledgement for `id`, straight to the socket when it has room. */
-	private sendAck(type: number, id: number): void {
-		const writer = this.writer;
-		if (writer === undefined) return;
-		const failure = writer.sendAck(type, id);
-		if (failure !== undefined) this.writeFailed(failure);
-		else this.liveness.idle = 0;
-	}
-
-	/** The socket refused a write: the connection is lost. On the Linux simulator a refused
-	 * connect is reported as connected and the first write (CONNECT) throws: before CONNACK
-	 * every failure is a failure to connect. */
-	private writeFailed(e: unknown): void {
-		if (this.status !== STATE_READY) this.lost("connect", "connect", `socket write failed before CONNACK: ${(e as Error).message}`);
-		else this.lost("tx", "tx", `socket write failed: ${(e as Error).message}`);
-	}
-
-	/** Moves to the next CA of a bundle; false once every one failed in this attempt. */
-	private nextAuthority(): boolean {
-		const count = this.tls?.authorities.length ?? 0;
-		if (count < 2) return false;
-		this.authority = (this.authority + 1) % count;
-		return ++this.authoritiesTried < count;
-	}
-
-	// ---- Plumbing ------------------------------------------------------------------
-
-	private emit(event: MqttEvent, data?: unknown, payload?: unknown, metas?: unknown): void {
-		this.events.emit(event, data, payload, metas);
-	}
-
-	/** Runs a timer callback body so that nothing escapes to the host. */
-	private guard(body: () => void): void {
-		this.events.calls = 0;                // as in the socket callback: no API call is in progress
-		try {
-			body();
-		}
-		catch (e) {
-			this.internalError(e);
-		}
-	}
-
-	/** An exception escaped the client's own code in a callback: the connection is dropped,
-	 * reported, and nothing reaches the host. */
-	private internalError(e: unknown): void {
-		try {
-			this.lost("protocol", "other", `internal error: ${(e as Error)?.message ?? e}`);
-		}
-		catch {
-			trace(`mqttc: internal error: ${(e as Error)?.message ?? e}\n`);
-		}
-	}
-
-	private clearTimer(name: "connTimer" | "tickTimer" | "reconnectTimer" | "lingerTimer"): void {
-		const timer = this[name];
-		if (timer) {
-			Timer.clear(timer);
-			this[name] = undefined;
-		}
-	}
-
-	/** Returns null after tracing why a call was refused (debug on). */
-	private refuse(reason: string): null {
-		if (this.debugging) this.trace(`refused: ${reason}`);
-		return null;
-	}
-
-	/** Callers on per-packet paths test `this.debugging` first, so that no string is built
-	 * for a trace nobody asked for. */
-	private trace(text: string): void {
-		if (this.debugging) trace(`mqttc: ${text}\n`);
-	}
-}
-
-/**
- * Why a connection failed, when the host can tell: the desktop XS host exposes the TLS or
- * TCP error as `socket.lastError`; a device reports only -2, and this returns "".
- */
-function failureDetail(socket: unknown): string {
-	const error = (socket as { lastError?: { code?: string; message?: string } } | undefined)?.lastError;
-	if (!error?.message) return "";
-	const code = error.code ?? "";
-	const kind = /^(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND)$/.test(code) ? "connection refused"
-		: /CERT|UNABLE_TO|SELF_SIGNED|ALTNAME/.test(code) ? "certificate rejected" : "handshake failed";
-	return `: ${kind} (${code} ${error.message})`;
 }
 
 /** 0, 1 or 2 from a number (LuatOS passes integers), or -1. */
