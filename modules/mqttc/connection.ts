@@ -344,7 +344,8 @@ export abstract class Connection {
 	/** Sends what the inflight limit allows from the outbox. */
 	protected pump(): void {
 		if (this.status !== STATE_READY) return;
-		for (let entry: OutboxEntry | undefined; (entry = this.outbox.next());) {
+		const outbox = this.outbox;
+		for (let entry: OutboxEntry | undefined; outbox.queued !== 0 && (entry = outbox.next());) {
 			if (this.debugging) this.trace(`> PUBLISH id=${entry.id} qos=${(entry.first >> 1) & 3}`);
 			if (!this.sendEntry(entry)) return;
 		}
