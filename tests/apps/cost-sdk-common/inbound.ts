@@ -1,7 +1,9 @@
 /*
- * The PUBLISH packet the SDK cost benches' "broker" sends, built once before a measured
- * turn: topic, packet id 1 when QoS > 0, `size` bytes of "x" (valid text).
+ * The SDK cost benches' "broker" side: the PUBLISH it sends (built once before a measured
+ * turn), its acknowledgements, and the delivery of a packet in pieces.
  */
+
+/** A PUBLISH: topic, packet id 1 when QoS > 0, `size` bytes of "x" (valid text). */
 export function publishPacket(topic: string, size: number, qos: number): Uint8Array<ArrayBuffer> {
 	const topicBytes = new Uint8Array(ArrayBuffer.fromString(topic));
 	const remaining = 2 + topicBytes.length + (qos ? 2 : 0) + size;
@@ -35,4 +37,20 @@ export function fillAck(ack: Uint8Array<ArrayBuffer>, type: number, id: number):
 	ack[2] = (id >> 8) & 0xFF;
 	ack[3] = id & 0xFF;
 	return ack;
+}
+
+/**
+ * `packet` arrives n times, each in pieces of `piece` bytes (0: whole), one delivery per piece;
+ * `afterEach` runs after every piece (the bench's queued timers, as an event loop would).
+ */
+export function deliverPieces(socket: { deliver(bytes: Uint8Array, start: number, end: number): void },
+	packet: Uint8Array, n: number, piece: number, afterEach: () => unknown): void {
+	const length = packet.length;
+	const step = piece > 0 ? piece : length;
+	for (let i = 0; i < n; i++) {
+		for (let at = 0; at < length; at += step) {
+			socket.deliver(packet, at, Math.min(length, at + step));
+			afterEach();
+		}
+	}
 }

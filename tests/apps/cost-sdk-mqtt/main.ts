@@ -13,37 +13,22 @@
  */
 import Client from "mqtt";
 import { Socket as AnySocket } from "socket";
-import AnyTimer from "timer";
-import { publishPacket } from "cost-sdk/inbound";
+import { bench, Timer } from "cost-sdk/bench";
 import type { Socket as BenchSocket } from "../cost/benchsocket";
-import type QueuedTimer from "../cost-sdk-common/queuedtimer";
 
-// The manifest maps "socket" and "timer" to the stand-ins; the typings only know the real ones.
+export { collect, prepareInbound, receive, timerOverhead, counts } from "cost-sdk/bench";
+
+// The manifest maps "socket" to mqttc's bench socket; the typings only know the real one.
 const Socket = AnySocket as unknown as typeof BenchSocket;
-const Timer = AnyTimer as unknown as typeof QueuedTimer;
 
-class Bench {
-	client: Client | null = null;
-	socket: BenchSocket | undefined;
-	ready = false;
-	inbound = new Uint8Array(0);
-	received = 0;
-	sent = 0;
-	topic = "bench/topic/0123";   // 16 bytes, as in the issue's method
-	payload: string | ArrayBuffer = "";
-}
-const bench = new Bench();
-
-/** Runs the XS garbage collector (xsnap's gc global), so the next turn starts clean. */
-export function collect(): void {
-	(globalThis as unknown as { gc?: () => void }).gc?.();
-}
+/** This client's part of the bench: the client and the payload it publishes. */
+const mqttjs: { client: Client | null; payload: string | ArrayBuffer } = { client: null, payload: "" };
 
 /** Creates a client and connects it through a scripted CONNACK. */
 export function setup(): boolean {
-	bench.client?.close();
+	mqttjs.client?.close();
 	bench.ready = false;
-	const client = bench.client = new Client({ host: "bench.invalid", port: 1883, id: "" });
+	const client = mqttjs.client = new Client({ host: "bench.invalid", port: 1883, id: "" });
 	client.onReady = () => { bench.ready = true; };
 	client.onMessage = () => { bench.received++; };
 	client.onClose = () => { bench.ready = false; };
@@ -54,57 +39,23 @@ export function setup(): boolean {
 	return bench.ready;
 }
 
-/** The payload of the next publishes: `size` bytes of text, a string as mqttc's bench passes. */
+/**
+ * The payload of the next publishes: `size` bytes of text, a string as mqttc's bench passes
+ * (binary: an ArrayBuffer, which mqtt.js need not convert).
+ */
 export function usePayload(size: number, binary = false): void {
-	bench.payload = binary ? ArrayBuffer.fromString("A".repeat(size)) : "x".repeat(size);
+	mqttjs.payload = binary ? ArrayBuffer.fromString("x".repeat(size)) : "x".repeat(size);
 }
 
 /** n publishes at QoS 0 (mqtt.js has no other). */
 export function publish(n: number, qos: number): number {
 	if (qos !== 0)
 		throw new Error("mqtt.js publishes at QoS 0 only");
-	const client = bench.client!;
+	const client = mqttjs.client!;
 	for (let i = 0; i < n; i++)
-		client.publish(bench.topic, bench.payload);
+		client.publish(bench.topic, mqttjs.payload);
 	bench.sent += n;
 	return bench.sent;
-}
-
-/** Prepares one PUBLISH the broker will send: `size` bytes of text at QoS 0. */
-export function prepareInbound(size: number, qos: number): number {
-	if (qos !== 0)
-		throw new Error("mqtt.js acknowledges nothing: QoS 0 only");
-	bench.inbound = publishPacket(bench.topic, size, qos);
-	return bench.inbound.length;
-}
-
-/** The prepared PUBLISH arrives n times, each in pieces of `piece` bytes (0: whole). */
-export function receive(n: number, piece: number): number {
-	const socket = bench.socket!;
-	const packet = bench.inbound;
-	const length = packet.length;
-	const step = piece > 0 ? piece : length;
-	for (let i = 0; i < n; i++) {
-		for (let at = 0; at < length; at += step) {
-			socket.deliver(packet, at, Math.min(length, at + step));
-			Timer.runImmediate();
-		}
-	}
-	return bench.received;
-}
-
-/** n zero-delay timers set and run with an empty callback: the bench's own share of a receive. */
-export function timerOverhead(n: number): number {
-	const nothing = () => {};
-	for (let i = 0; i < n; i++) {
-		Timer.set(nothing);
-		Timer.runImmediate();
-	}
-	return n;
-}
-
-export function counts(): { received: number; sent: number; written: number; ready: boolean } {
-	return { received: bench.received, sent: bench.sent, written: bench.socket?.written ?? 0, ready: bench.ready };
 }
 
 export default function main(): void {
