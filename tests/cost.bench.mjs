@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import ts from "typescript";
 import { startCostApp, measureScenario } from "./lib/cost.mjs";
+import { sdkClients, measureSideBySide } from "./lib/cost-sdk.mjs";
 
 const bytecodeOnly = process.argv.includes("--bytecode");
 const app = bytecodeOnly ? undefined : await startCostApp();
@@ -67,3 +68,16 @@ if (xsc && existsSync(xsc)) {
 	}
 }
 else console.log("\n(bytecode sizes need the Moddable SDK: set MODDABLE to a built SDK)");
+
+// Side by side with the SDK's own clients (mqtt.js, ECMA-419), loaded from $MODDABLE at run
+// time: tests/lib/cost-sdk.mjs. Without $MODDABLE (or without those files) nothing is printed.
+if (!bytecodeOnly && sdkClients().length) {
+	const { rows: sideBySide, overheads } = await measureSideBySide();
+	console.log("\nSide by side with the Moddable SDK's clients, from", process.env.MODDABLE);
+	console.log("(same stand-in network, same scenarios; compute units and slots per message; – : the client cannot)\n");
+	console.table(sideBySide);
+	console.log("Part of the SDK clients' figures is the bench's: a zero-delay timer through the queued stand-in costs",
+		Object.entries(overheads).map(([name, compute]) => `${compute} (${name})`).join(", "),
+		"units, once per received message for mqtt.js and per ack sent for ECMA-419; the ECMA-419 client also calls the",
+		"stand-in TCP's read() once per header and topic byte (about 25 units each).");
+}
