@@ -57,6 +57,10 @@ export class EventQueue {
 		const at = this.count;
 		slots[at] = event;
 		slots[at + 1] = data;
+		// All four, though undefined: a store past an array's end that leaves a hole makes XS
+		// keep the array sparse, each later store then copying it (seen on the Xtensa tier).
+		slots[at + 2] = undefined;
+		slots[at + 3] = undefined;
 		this.count = at + SLOTS;
 		if (--this.calls || this.delivering || this.scheduled) return;
 		this.scheduled = true;

@@ -95,10 +95,15 @@ export class Writer {
 		const remaining = field.length + (id === 0 ? 0 : 2) + payload.byteLength;
 		const header = this.header;
 		let head: Uint8Array;
-		if (remaining < 0x80) {
-			header[0] = first;
+		header[0] = first;
+		if (remaining < 0x80) {             // one length byte, or two (under 16 KB): no call
 			header[1] = remaining;
 			head = this.headers[0];
+		}
+		else if (remaining < 0x4000) {
+			header[1] = (remaining & 0x7F) | 0x80;
+			header[2] = remaining >> 7;
+			head = this.headers[1];
 		}
 		else head = this.headers[putFixedHeader(header, first, remaining) - 2];
 		if (this.packets.length === 0) {
