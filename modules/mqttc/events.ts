@@ -51,7 +51,9 @@ export class EventQueue {
 
 	/** An API call returns having raised `event` (publish()'s `sent`): leave() and emit() in
 	 * one call, for the hottest path. The event waits (a call was in progress); with no
-	 * handler it is dropped at delivery. */
+	 * handler it is dropped at delivery. The stores are emit()'s, written out again on
+	 * purpose: a shared helper would cost a call with its parameters, about 35 meter units
+	 * per publish. */
 	leaveWith(event: MqttEvent, data: unknown): void {
 		const slots = this.slots;
 		const at = this.count;
