@@ -105,6 +105,30 @@ test("publishing offline queues in order within the outbox bound; past it publis
 	}
 });
 
+test("a QoS 1/2 message published offline from a buffer the app then reuses is sent as it was when published", async () => {
+	const port = await freePort();
+	await driver.create("reuse", "127.0.0.1", port, null, {});
+	const ids = [
+		await driver.app.call("publishThenReuse", "reuse", "re/use", "first", 1),
+		await driver.app.call("publishThenReuse", "reuse", "re/use", "second", 2),
+	];
+	assert.ok(ids.every((id) => typeof id === "number"), "both kept in the outbox");
+	const own = await startBroker({ port });
+	const watcher = await mosquittoSub(port, ["-t", "re/use", "-q", "2"]);
+	try {
+		await driver.call("reuse", "auth", "reuse-client");
+		await driver.call("reuse", "connect");
+		await watcher.waitFor(2);
+		assert.deepEqual(watcher.lines, ["re/use first", "re/use second"]);
+		for (const id of ids) await driver.waitEvent("reuse", "sent", (e) => e.data === id);
+	}
+	finally {
+		watcher.stop();
+		await driver.call("reuse", "close");
+		await own.stop();
+	}
+});
+
 test("resend:false keeps the LuatOS behaviour: offline QoS 1 is refused, unacknowledged messages are reported lost", async () => {
 	const scripted = await startScriptedBroker({
 		onPacket(conn, packet) {

@@ -106,6 +106,16 @@ export function burst(name: string, topic: string, prefix: string, count: number
 	return ids;
 }
 
+/** Publishes `text` as a Uint8Array at `qos`, then overwrites that buffer with "X"s, as an
+ * app reusing its buffer would; returns the id. */
+export function publishThenReuse(name: string, topic: string, text: string, qos: number): number | null {
+	const client = driver.clients.get(name)!;
+	const bytes = new Uint8Array(ArrayBuffer.fromString(text));
+	const id = client.publish(topic, bytes, qos);
+	bytes.fill(0x58);
+	return id;
+}
+
 /** Stops tracing recv events of a client (high-volume tests count them instead). */
 export function quiet(name: string): void {
 	driver.quiet.add(name);
