@@ -16,7 +16,7 @@ import MQTTClient from "mqttclient";
 import type { ReadableOptions, ControlMessage, WriteOptions } from "mqttclient";
 import { BenchTCP, BenchDNS } from "cost-sdk/benchnetwork";
 import { bench, Timer } from "cost-sdk/bench";
-import { fillAck } from "cost-sdk/inbound";
+import { fillAck } from "bench/inbound";
 
 export { collect, prepareInbound, receive, timerOverhead, counts } from "cost-sdk/bench";
 

@@ -4,7 +4,7 @@
  * calls the same names on all three clients' apps (as tests/apps/cost/main.ts has them).
  */
 import AnyTimer from "timer";
-import { publishPacket, deliverPieces } from "cost-sdk/inbound";
+import { publishPacket, deliverPieces } from "bench/inbound";
 import type QueuedTimer from "./queuedtimer";
 
 // The manifest maps "timer" to the queued stand-in; the typings only know the real one.

@@ -1,8 +1,8 @@
-// Manifest names of the shared SDK-bench modules, typed from their sources.
-declare module "cost-sdk/inbound" {
-	export const publishPacket: typeof import("./inbound").publishPacket;
-	export const fillAck: typeof import("./inbound").fillAck;
-	export const deliverPieces: typeof import("./inbound").deliverPieces;
+// Manifest names of the shared bench modules, typed from their sources.
+declare module "bench/inbound" {
+	export const publishPacket: typeof import("../cost/inbound").publishPacket;
+	export const fillAck: typeof import("../cost/inbound").fillAck;
+	export const deliverPieces: typeof import("../cost/inbound").deliverPieces;
 }
 
 declare module "cost-sdk/bench" {

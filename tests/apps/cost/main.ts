@@ -6,6 +6,7 @@
 import mqtt from "mqttc";
 import { Socket as AnySocket } from "socket";
 import type { Socket as BenchSocket } from "./benchsocket";
+import { publishPacket } from "bench/inbound";
 
 // The manifest maps "socket" to the bench socket; the typings only know the real one.
 const Socket = AnySocket as unknown as typeof BenchSocket;
@@ -18,7 +19,6 @@ class Bench {
 	socket: Socket | undefined;
 	/** Packets the "broker" sends: prepared before a measured turn. */
 	inbound = new Uint8Array(0);
-	packetLength = 0;
 	received = 0;
 	sent = 0;
 	topic = "bench/topic/0123";   // 16 bytes, as in the issue's method
@@ -77,30 +77,8 @@ export function publish(n: number, qos: number): number {
 
 /** Prepares one PUBLISH the broker will send: `size` bytes of text at `qos`. */
 export function prepareInbound(size: number, qos: number): number {
-	const topic = ArrayBuffer.fromString(bench.topic);
-	const topicLength = topic.byteLength;
-	const remaining = 2 + topicLength + (qos ? 2 : 0) + size;
-	const header = [0x30 | (qos << 1)];
-	for (let value = remaining; ;) {
-		const digit = value & 0x7F;
-		value >>>= 7;
-		header.push(value ? digit | 0x80 : digit);
-		if (!value) break;
-	}
-	const packet = new Uint8Array(header.length + remaining);
-	packet.set(header, 0);
-	let at = header.length;
-	packet[at++] = topicLength >> 8;
-	packet[at++] = topicLength & 0xFF;
-	packet.set(new Uint8Array(topic), at);
-	at += topicLength;
-	if (qos) {
-		packet[at++] = 0;
-		packet[at++] = 1;
-	}
-	packet.fill(0x78, at);
+	const packet = publishPacket(bench.topic, size, qos);
 	bench.inbound = packet;
-	bench.packetLength = packet.length;
 	return packet.length;
 }
 

@@ -1,6 +1,7 @@
 /*
- * The SDK cost benches' "broker" side: the PUBLISH it sends (built once before a measured
- * turn), its acknowledgements, and the delivery of a packet in pieces.
+ * The cost benches' "broker" side, for mqttc's bench app and the SDK clients' (manifest name
+ * "bench/inbound"): the PUBLISH it sends (built once before a measured turn), its
+ * acknowledgements, and the delivery of a packet in pieces.
  */
 
 /** A PUBLISH: topic, packet id 1 when QoS > 0, `size` bytes of "x" (valid text). */
