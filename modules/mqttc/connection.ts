@@ -280,7 +280,7 @@ export abstract class Connection {
 	/** Graceful disconnect: DISCONNECT follows everything published before disconnect()
 	 * (the writer keeps order; outbox entries held back by the inflight limit go first). */
 	protected sayGoodbye(): void {
-		if (!this.leaving || this.byeSent || this.outbox.hasQueued()) return;
+		if (!this.leaving || this.byeSent || this.outbox.queued !== 0) return;
 		this.byeSent = true;
 		if (this.debugging) this.trace("> DISCONNECT");
 		this.sendPacket(encodeEmpty(DISCONNECT));

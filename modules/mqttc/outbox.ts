@@ -39,7 +39,8 @@ export class Outbox {
 	readonly limit: number;
 	readonly inflightLimit: number;
 	private entries: OutboxEntry[] = [];
-	/** Every entry by id (read-only outside: the session allocates ids against it). */
+	/** Every entry by id (read-only outside: the client finds acknowledged entries in it,
+	 * the session allocates ids against it). */
 	readonly byId = new Map<number, OutboxEntry>();
 	/** Every entry before this index has been sent (none is QUEUED). */
 	private cursor = 0;
@@ -55,10 +56,6 @@ export class Outbox {
 		this.inflightLimit = inflightLimit;
 	}
 
-	get size(): number {
-		return this.entries.length;
-	}
-
 	/** Adds a message to be sent in turn; false, adding nothing, when it would take the
 	 * outbox over its byte limit. */
 	add(id: number, first: number, field: Uint8Array, payload: Uint8Array | ArrayBuffer): boolean {
@@ -70,14 +67,6 @@ export class Outbox {
 		this.bytes += size;
 		this.queued++;
 		return true;
-	}
-
-	has(id: number): boolean {
-		return this.byId.has(id);
-	}
-
-	find(id: number): OutboxEntry | undefined {
-		return this.byId.get(id);
 	}
 
 	/** The next entry that may be sent now under the inflight limit, marked SENT. */
@@ -95,11 +84,6 @@ export class Outbox {
 			}
 		}
 		return undefined;
-	}
-
-	/** Whether an entry still waits to be sent (held back by the inflight limit). */
-	hasQueued(): boolean {
-		return this.queued !== 0;
 	}
 
 	/** PUBREC: the broker has the message; only its id is kept (PUBREL is what goes out now). */

@@ -1,13 +1,15 @@
 /*
- * Hands packets to a Moddable socket without ever asking it for more than its free space
- * (Moddable's write() throws "can't write all data" otherwise). A packet larger than the
- * free space goes in pieces, the next piece when the socket reports space again (message
- * 3), so packets are never interleaved and always leave in the order they were queued.
+ * Hands packets to a Moddable socket in order. Moddable's write() takes all or nothing: it
+ * throws "can't write all data" and writes nothing when the data do not fit. So a packet is
+ * offered whole when nothing waits (asking for the free space first would cost a call per
+ * message), and one the socket refuses is queued; the queue goes out in pieces of the free
+ * space, the next when the socket reports room again (message 3), so packets are never
+ * interleaved and always leave in the order they were sent.
  *
- * The per-message packets (PUBLISH, acknowledgements) go straight to the socket when
- * nothing waits and it has room: a PUBLISH as its header, topic field and payload in one
- * write() (no copy of the payload), an acknowledgement as four numbers (no buffer at all).
- * Only what must wait is copied into one packet and queued.
+ * The per-message packets go straight to the socket: a PUBLISH as its header, topic field,
+ * packet id (two numbers) and payload in one write() (no copy of the payload), an
+ * acknowledgement as four numbers (no buffer at all). Only what must wait is copied into
+ * one packet and queued.
  *
  * The queue holds references to packets. Its size is bounded by the client: QoS 1/2
  * packets by the outbox bound and the inflight limit, everything else by `queueLimit`
@@ -61,6 +63,12 @@ export class Writer {
 				if (this.fits(packet.length)) return e;
 			}
 		}
+		return this.enqueue(packet, tag);
+	}
+
+	/** Queues a packet the socket did not take (or that must wait its turn) and, when it is
+	 * the only one, hands the socket what fits of it now. Returns undefined or the error. */
+	private enqueue(packet: Uint8Array, tag: number): unknown {
 		this.packets.push(packet);
 		this.tags.push(tag);
 		this.queued += packet.length;
@@ -88,9 +96,9 @@ export class Writer {
 	}
 
 	/** A PUBLISH (`first` its first byte) of `field` (topic with its length bytes), packet id
-	 * `id` (0: none, QoS 0) and payload (a view, or a string's bytes as an ArrayBuffer), in one write: true when it went out at once, false
-	 * when queued (`tag` is then reported through `written`), or what the socket threw. The
-	 * caller has checked the size. */
+	 * `id` (0: none, QoS 0) and payload (a view, or a string's bytes as an ArrayBuffer), in
+	 * one write: true when it went out at once, false when queued (`tag` is then reported
+	 * through `written`), or what the socket threw. The caller has checked the size. */
 	sendPublish(first: number, field: Uint8Array, id: number, payload: Uint8Array | ArrayBuffer, tag: number): unknown {
 		const remaining = field.length + (id === 0 ? 0 : 2) + payload.byteLength;
 		const header = this.header;
@@ -125,7 +133,7 @@ export class Writer {
 			packet[at++] = id & 0xFF;
 		}
 		packet.set(payload instanceof ArrayBuffer ? new Uint8Array(payload) : payload, at);
-		const failure = this.send(packet, tag);
+		const failure = this.enqueue(packet, tag);      // not write() again: it just refused
 		return failure === undefined ? false : failure;
 	}
 
@@ -141,7 +149,7 @@ export class Writer {
 				if (this.fits(4)) return e;
 			}
 		}
-		return this.send(encodeAck(type, id), 0);
+		return this.enqueue(encodeAck(type, id), 0);
 	}
 
 	/** Sends as much as the socket has room for; call on socket message 3. */
