@@ -361,6 +361,40 @@ test("the inflight limit holds back QoS 1 messages beyond it, in order", async (
 	}
 });
 
+for (const sessionPresent of [false, true]) {
+	test(`messages held by the inflight limit across a reconnect ${sessionPresent ? "with" : "without"} the broker's session: all go out once each, in publish order${sessionPresent ? ", the unacknowledged ones first with DUP" : ", as new messages"}`, async () => {
+		const scripted = await startScriptedBroker({
+			onPacket(conn, packet) {
+				const second = scripted.connections.indexOf(conn) > 0;
+				if (packet.cmd === "connect") conn.send({ cmd: "connack", returnCode: 0, sessionPresent: second && sessionPresent });
+				else if (packet.cmd === "publish" && second) conn.send({ cmd: "puback", messageId: packet.messageId });
+				else return packet.cmd === "publish";   // the first connection acknowledges nothing
+				return true;
+			},
+		});
+		const name = `held${sessionPresent}`;
+		try {
+			await connected(driver, name, scripted.port, { id: name, clean: false, opts: { inflight: 2 } });
+			await driver.call(name, "autoreconn", true, 200);
+			const ids = await driver.app.call("burst", name, "in/held", "h", 5, 1);
+			await scripted.waitPacket((p) => p.cmd === "publish" && p.payload.toString() === "h1");
+			await new Promise((r) => setTimeout(r, 200));
+			assert.deepEqual(scripted.connections[0].packets.filter((p) => p.cmd === "publish").map((p) => p.payload.toString()), ["h0", "h1"], "two in flight, the rest held");
+			scripted.connections[0].close();
+			for (const id of ids) await driver.waitEvent(name, "sent", (e) => e.data === id);
+			const resent = scripted.connections[1].packets.filter((p) => p.cmd === "publish");
+			assert.deepEqual(resent.map((p) => `${p.payload}${p.dup ? " dup" : ""}`),
+				sessionPresent ? ["h0 dup", "h1 dup", "h2", "h3", "h4"] : ["h0", "h1", "h2", "h3", "h4"]);
+			await new Promise((r) => setTimeout(r, 200));
+			assert.equal(driver.seen(name, "sent").length, 5, "one sent per message");
+			await driver.call(name, "close");
+		}
+		finally {
+			await scripted.stop();
+		}
+	});
+}
+
 test("a QoS 2 PUBLISH answered with PUBACK (a broker without QoS 2, like RabbitMQ) is settled once as a QoS 1 downgrade, never resent", async () => {
 	const scripted = await startScriptedBroker({
 		onPacket(conn, packet) {

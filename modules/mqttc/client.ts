@@ -322,14 +322,22 @@ export class MqttClient extends Connection implements DecoderSink {
 		// native slice), a string's bytes are already the client's own.
 		const owned = typeof data === "string" ? payload : payload.slice(0);
 		events.calls++;
-		const fits = this.outbox.add(id, flags, field, owned);
-		if (!fits) events.emit("error", "tx", `outbox full (${this.outbox.limit} bytes)`);
-		else {
-			if (this.debugging) this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength} queued`);
-			this.pump();
+		// Straight to the socket when nothing waits before it and the inflight limit has room
+		// (what pump() would do, without its calls); otherwise it waits its turn.
+		const outbox = this.outbox;
+		const writer = this.writer;
+		const now = outbox.queued === 0 && outbox.inflight < outbox.inflightLimit && writer !== undefined && this.status === STATE_READY;
+		const entry = outbox.add(id, flags, field, owned, now);
+		if (entry === undefined) events.emit("error", "tx", `outbox full (${outbox.limit} bytes)`);
+		else if (now) {
+			if (this.debugging) this.trace(`> PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength}`);
+			const written = writer.sendPublish(flags, field, id, owned, 0);
+			if (written !== true && written !== false) this.writeFailed(written);
+			else this.liveness.idle = 0;
 		}
+		else if (this.debugging) this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength} queued`);
 		events.leave();
-		return fits ? id : null;
+		return entry === undefined ? null : id;
 	}
 
 	subscribe(topic: unknown, qos: unknown = 0): number | null {

@@ -5,8 +5,10 @@
  * is bounded by a byte limit (each message counts its packet length plus ENTRY_OVERHEAD),
  * and how many of them may
  * await an acknowledgement at once is bounded by the inflight limit; the rest wait here,
- * in order. Entries are found by id through a map, and the next one to send through a
- * cursor, so each operation costs the same with ten entries or ten thousand.
+ * in order. Entries are found by id through a map that also keeps publish order, and the
+ * next one to send in a list of the waiting ones, so each operation on a message's path
+ * costs the same with ten entries or ten thousand. A message that may go out at once (none
+ * waits, the inflight limit has room) enters as SENT and never waits in that list.
  */
 
 import { DUP_FLAG } from "mqttc/packet";
@@ -38,12 +40,14 @@ export interface OutboxEntry {
 export class Outbox {
 	readonly limit: number;
 	readonly inflightLimit: number;
-	private entries: OutboxEntry[] = [];
-	/** Every entry by id (read-only outside: the client finds acknowledged entries in it,
-	 * the session allocates ids against it). */
+	/** Every entry by id, in publish order (a Map iterates in insertion order). Read-only
+	 * outside: the client finds acknowledged entries in it, the session allocates ids
+	 * against it. */
 	readonly byId = new Map<number, OutboxEntry>();
-	/** Every entry before this index has been sent (none is QUEUED). */
-	private cursor = 0;
+	/** The QUEUED entries in publish order, from `head` on (a slot before it is emptied when
+	 * its entry is taken, and the array when the last is). */
+	private waiting: (OutboxEntry | undefined)[] = [];
+	private head = 0;
 	/** Bytes counted against the limit now. */
 	bytes = 0;
 	/** Entries in SENT or RELEASED state. */
@@ -56,34 +60,36 @@ export class Outbox {
 		this.inflightLimit = inflightLimit;
 	}
 
-	/** Adds a message to be sent in turn; false, adding nothing, when it would take the
+	/** Adds a message, SENT when the caller sends it now (none waits, `inflight` is under
+	 * the limit and it is connected), else QUEUED to be sent in turn. Returns the entry, or undefined, adding nothing, when it would take the
 	 * outbox over its byte limit. */
-	add(id: number, first: number, field: Uint8Array, payload: Uint8Array | ArrayBuffer): boolean {
+	add(id: number, first: number, field: Uint8Array, payload: Uint8Array | ArrayBuffer, sent: boolean): OutboxEntry | undefined {
 		const size = PACKET_OVERHEAD + field.length + payload.byteLength + ENTRY_OVERHEAD;
-		if (this.bytes + size > this.limit) return false;
-		const entry: OutboxEntry = { id, state: QUEUED, first, field, payload };
-		this.entries.push(entry);
+		if (this.bytes + size > this.limit) return undefined;
+		const entry: OutboxEntry = { id, state: sent ? SENT : QUEUED, first, field, payload };
 		this.byId.set(id, entry);
 		this.bytes += size;
-		this.queued++;
-		return true;
+		if (sent) this.inflight++;
+		else {
+			this.waiting.push(entry);
+			this.queued++;
+		}
+		return entry;
 	}
 
 	/** The next entry that may be sent now under the inflight limit, marked SENT. */
 	next(): OutboxEntry | undefined {
-		if (this.inflight >= this.inflightLimit) return undefined;
-		const entries = this.entries;
-		for (; this.cursor < entries.length; this.cursor++) {
-			const entry = entries[this.cursor];
-			if (entry.state === QUEUED) {
-				entry.state = SENT;
-				this.inflight++;
-				this.queued--;
-				this.cursor++;
-				return entry;
-			}
+		if (this.queued === 0 || this.inflight >= this.inflightLimit) return undefined;
+		const waiting = this.waiting;
+		const entry = waiting[this.head]!;
+		waiting[this.head++] = undefined;
+		if (--this.queued === 0) {
+			waiting.length = 0;
+			this.head = 0;
 		}
-		return undefined;
+		entry.state = SENT;
+		this.inflight++;
+		return entry;
 	}
 
 	/** PUBREC: the broker has the message; only its id is kept (PUBREL is what goes out now). */
@@ -93,35 +99,36 @@ export class Outbox {
 		entry.state = RELEASED;
 	}
 
-	/** Removes an acknowledged (or abandoned) entry. */
+	/** Removes an entry of the outbox (acknowledged, or settled without its session). */
 	remove(entry: OutboxEntry): void {
-		if (this.byId.get(entry.id) !== entry) return;
-		// Acknowledgements come mostly in publish order: the entry is usually the first.
-		const entries = this.entries;
-		const index = entries[0] === entry ? 0 : entries.indexOf(entry);
-		if (index === 0) entries.shift();
-		else entries.splice(index, 1);
 		this.byId.delete(entry.id);
-		if (index < this.cursor) this.cursor--;
 		this.bytes -= PACKET_OVERHEAD + entry.field.length + entry.payload.byteLength + ENTRY_OVERHEAD;   // as add() counted it
 		if (entry.state !== QUEUED) this.inflight--;
-		else this.queued--;
+		else {
+			// Not on a message's path: acknowledgements settle entries that were sent.
+			const waiting = this.waiting;
+			const at = waiting.indexOf(entry, this.head);
+			if (at >= 0) waiting.splice(at, 1);
+			if (--this.queued === 0) {
+				waiting.length = 0;
+				this.head = 0;
+			}
+		}
 	}
 
 	/**
 	 * The connection is back. With the broker's session (`resume`), what was in flight is
 	 * returned in publish order to be sent again: PUBLISH with DUP set, or PUBREL. Without
-	 * it, unacknowledged PUBLISHes go back to the queue as new messages and RELEASED entries
-	 * (which the broker already had) are returned for the caller to settle.
+	 * it, unacknowledged PUBLISHes go back to the queue as new messages, in publish order
+	 * with those that waited, and RELEASED entries (which the broker already had) are
+	 * returned for the caller to settle.
 	 */
 	reconnected(resume: boolean): OutboxEntry[] {
-		const entries = this.entries;
 		const result: OutboxEntry[] = [];
-		this.cursor = 0;
-		for (let i = 0; i < entries.length; i++) {
-			const entry = entries[i];
-			if (entry.state === QUEUED) continue;
-			if (resume) {
+		const waiting: OutboxEntry[] = [];
+		for (const entry of this.byId.values()) {
+			if (entry.state === QUEUED) waiting.push(entry);
+			else if (resume) {
 				if (entry.state === SENT) entry.first |= DUP_FLAG;
 				result.push(entry);
 			}
@@ -130,18 +137,21 @@ export class Outbox {
 				entry.state = QUEUED;
 				this.inflight--;
 				this.queued++;
+				waiting.push(entry);
 			}
 			else result.push(entry);
 		}
+		this.waiting = waiting;
+		this.head = 0;
 		return result;
 	}
 
 	/** Takes every entry out (close, or resend disabled), in publish order. */
 	clear(): OutboxEntry[] {
-		const entries = this.entries;
-		this.entries = [];
+		const entries = Array.from(this.byId.values());
 		this.byId.clear();
-		this.cursor = 0;
+		this.waiting = [];
+		this.head = 0;
 		this.bytes = 0;
 		this.inflight = 0;
 		this.queued = 0;
