@@ -78,6 +78,23 @@ test("binary payloads go out unchanged and come back as ArrayBuffer when asked",
 	await driver.call("bin", "close");
 });
 
+test("a payload is the bytes of the app's view: a window into a larger Uint8Array, a DataView, an Int16Array, an ArrayBuffer (QoS 0 and 1)", async () => {
+	await connected(driver, "views", broker.port, { opts: { binary: true } });
+	await driver.call("views", "subscribe", "views/+", 1);
+	await driver.waitEvent("views", "suback");
+	for (const qos of [0, 1]) {
+		const ids = await driver.app.call("publishViews", "views", `views/${qos}`, qos);
+		assert.ok(ids.every((id) => typeof id === "number"), `QoS ${qos}: all four taken`);
+	}
+	const expected = ["view0", "view1", "view2!", "view3"].map((text) => ({ hex: Buffer.from(text).toString("hex") }));
+	for (const qos of [0, 1]) {
+		const got = [];
+		for (let i = 0; i < 4; i++) got.push((await driver.waitEvent("views", "recv", (e) => e.data === `views/${qos}`)).payload);
+		assert.deepEqual(got, expected, `QoS ${qos}`);
+	}
+	await driver.call("views", "close");
+});
+
 test("a retained message arrives with retain=1 in metas", async () => {
 	await mosquittoPub(broker.port, ["-t", "keep/this", "-m", "stored", "-r", "-q", "1"]);
 	await connected(driver, "ret", broker.port);

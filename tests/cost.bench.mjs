@@ -15,6 +15,7 @@ import { sdkClients, measureSideBySide } from "./lib/cost-sdk.mjs";
 const bytecodeOnly = process.argv.includes("--bytecode");
 const app = bytecodeOnly ? undefined : await startCostApp();
 const rows = [];
+const binaryRows = [];
 if (app) try {
 	for (const qos of [0, 1, 2]) {
 		for (const size of [16, 64, 256, 4096]) {
@@ -28,6 +29,10 @@ if (app) try {
 			rows.push(row);
 		}
 	}
+	for (const qos of [0, 1, 2]) {
+		const publish = await measureScenario(app, { kind: "publish", qos, size: 64, binary: true });
+		binaryRows.push({ qos, payload: 64, "publish compute": publish.compute, "publish slots": publish.slots });
+	}
 }
 finally {
 	await app.stop();
@@ -36,6 +41,8 @@ if (app) {
 console.log("XS compute units and slots per message (QoS 1/2 publish includes the broker's acks;");
 console.log("QoS 1/2 receive includes the client's acks); topic 16 bytes; @agoric/xsnap 0.15.0\n");
 console.table(rows);
+console.log("\nPublish with a Uint8Array payload (the app's bytes; QoS 1/2 copy them into the outbox):\n");
+console.table(binaryRows);
 }
 
 // Release bytecode: every module compiled by the SDK's xsc (-e: no debug info), when available.

@@ -281,8 +281,10 @@ export class MqttClient extends Connection implements DecoderSink {
 			if (this.topicFields.size >= DEFAULTS.topicCache) this.topicFields.clear();
 			this.topicFields.set(topic as string, field = checked);
 		}
-		// A string's bytes stay an ArrayBuffer (the socket writes one as it is: no view made).
+		// A string's bytes stay an ArrayBuffer and a Uint8Array stays itself (the socket writes
+		// either as it is: no view made); other views and buffers are seen as bytes.
 		const payload: Uint8Array | ArrayBuffer | undefined = typeof data === "string" ? ArrayBuffer.fromString(data)
+			: data instanceof Uint8Array ? data
 			: data === undefined || data === null ? new ArrayBuffer(0) : toBytes(data as Payload);
 		if (payload === undefined) return this.refuse("data must be a string or bytes");
 		const q = qos === undefined || qos === 0 ? 0 : qos === 1 || qos === 2 ? qos : -1;

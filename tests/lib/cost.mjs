@@ -28,11 +28,12 @@ export async function perMessage(app, fn, args = [], n = 50) {
 	};
 }
 
-/** The scenarios of the issue's table, each measured on a freshly connected client. */
-export async function measureScenario(app, { kind, qos, size, piece = 0, n = 50 }) {
+/** The scenarios of the issue's table, each measured on a freshly connected client; a
+ * publish's payload is text, or with `binary` a Uint8Array. */
+export async function measureScenario(app, { kind, qos, size, piece = 0, n = 50, binary = false }) {
 	if (!await app.call("setup")) throw new Error("the bench client did not connect");
 	if (kind === "publish") {
-		await app.call("usePayload", size);
+		await app.call("usePayload", size, binary);
 		return perMessage(app, "publish", [qos], n);
 	}
 	await app.call("prepareInbound", size, qos);

@@ -116,6 +116,22 @@ export function publishThenReuse(name: string, topic: string, text: string, qos:
 	return id;
 }
 
+/** Publishes the bytes "view0", "view1", "view2!", "view3" at `qos` as the kinds of payload
+ * an app may hand over: a Uint8Array that is a window into a larger buffer, a DataView, an Int16Array and
+ * an ArrayBuffer; returns the ids. */
+export function publishViews(name: string, topic: string, qos: number): (number | null)[] {
+	const client = driver.clients.get(name)!;
+	const around = new Uint8Array(ArrayBuffer.fromString("XXview0XX"));
+	const view = new DataView(ArrayBuffer.fromString("Yview1Y"), 1, 5);
+	const words = new Int16Array(ArrayBuffer.fromString("view2!"));   // 3 words
+	return [
+		client.publish(topic, around.subarray(2, 7), qos),
+		client.publish(topic, view, qos),
+		client.publish(topic, words.subarray(0, 3), qos),
+		client.publish(topic, ArrayBuffer.fromString("view3"), qos),
+	];
+}
+
 /** Stops tracing recv events of a client (high-volume tests count them instead). */
 export function quiet(name: string): void {
 	driver.quiet.add(name);
