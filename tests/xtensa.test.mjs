@@ -98,6 +98,13 @@ test("a publish larger than the socket's 8192 bytes of free space goes out whole
 	assert.ok(!app.lines.some((l) => l.includes("corrupt")), app.lines.join("\n"));
 });
 
+test("a QoS 1 queue that never drains (inflight 1, two always waiting) runs 3,000 messages in the ESP32's fixed heap", async () => {
+	// Each message leaves the outbox's list of waiting ones as it goes out; a list that kept a
+	// slot per message sent (an index over a growing array) ran out of memory here.
+	const app = run([`port=${broker.port}`, "scenario=backlog", "count=3000", "topic=xtensa/backlog", "--until", "^backlog done 3000$", "--timeout", "120"]);
+	assert.equal(await app.exited, 0, app.stderr);
+});
+
 test("the XS stack is the manifest's creation.stack: 360 slots stop the client with a stack overflow", async () => {
 	const app = run([`port=${broker.port}`, "scenario=roundtrip", "--until", "^roundtrip done$", "--timeout", "60"],
 		path.join(ROOT, "tests", "apps", "xtensa-small-stack"));

@@ -3,12 +3,12 @@
  * in publish order, each kept as the parts of its PUBLISH (first byte, topic field, payload)
  * that the writer sends in one write: no packet is assembled, no payload copied. Its memory
  * is bounded by a byte limit (each message counts its packet length plus ENTRY_OVERHEAD),
- * and how many of them may
- * await an acknowledgement at once is bounded by the inflight limit; the rest wait here,
- * in order. Entries are found by id through a map that also keeps publish order, and the
- * next one to send in a list of the waiting ones, so each operation on a message's path
- * costs the same with ten entries or ten thousand. A message that may go out at once (none
- * waits, the inflight limit has room) enters as SENT and never waits in that list.
+ * and how many of them may await an acknowledgement at once by the inflight limit; the
+ * rest wait here, in order. Entries are found by id through a map that also keeps publish order; the next
+ * one to send is the first of the list of waiting ones, taken with a native shift(), so
+ * that list holds exactly the waiting messages however long it never drains. A message that
+ * may go out at once (none waits, the inflight limit has room) enters as SENT and never
+ * waits in that list.
  */
 
 import { DUP_FLAG } from "mqttc/packet";
@@ -44,10 +44,9 @@ export class Outbox {
 	 * outside: the client finds acknowledged entries in it, the session allocates ids
 	 * against it. */
 	readonly byId = new Map<number, OutboxEntry>();
-	/** The QUEUED entries in publish order, from `head` on (a slot before it is emptied when
-	 * its entry is taken, and the array when the last is). */
-	private waiting: (OutboxEntry | undefined)[] = [];
-	private head = 0;
+	/** The QUEUED entries in publish order: exactly `queued` of them (taken from the front
+	 * with shift(), so a queue that never drains does not grow the array). */
+	private waiting: OutboxEntry[] = [];
 	/** Bytes counted against the limit now. */
 	bytes = 0;
 	/** Entries in SENT or RELEASED state. */
@@ -61,8 +60,8 @@ export class Outbox {
 	}
 
 	/** Adds a message, SENT when the caller sends it now (none waits, `inflight` is under
-	 * the limit and it is connected), else QUEUED to be sent in turn. Returns the entry, or undefined, adding nothing, when it would take the
-	 * outbox over its byte limit. */
+	 * the limit and it is connected), else QUEUED to be sent in turn. Returns the entry, or
+	 * undefined, adding nothing, when it would take the outbox over its byte limit. */
 	add(id: number, first: number, field: Uint8Array, payload: Uint8Array | ArrayBuffer, sent: boolean): OutboxEntry | undefined {
 		const size = PACKET_OVERHEAD + field.length + payload.byteLength + ENTRY_OVERHEAD;
 		if (this.bytes + size > this.limit) return undefined;
@@ -80,13 +79,8 @@ export class Outbox {
 	/** The next entry that may be sent now under the inflight limit, marked SENT. */
 	next(): OutboxEntry | undefined {
 		if (this.queued === 0 || this.inflight >= this.inflightLimit) return undefined;
-		const waiting = this.waiting;
-		const entry = waiting[this.head]!;
-		waiting[this.head++] = undefined;
-		if (--this.queued === 0) {
-			waiting.length = 0;
-			this.head = 0;
-		}
+		const entry = this.waiting.shift()!;
+		this.queued--;
 		entry.state = SENT;
 		this.inflight++;
 		return entry;
@@ -107,12 +101,9 @@ export class Outbox {
 		else {
 			// Not on a message's path: acknowledgements settle entries that were sent.
 			const waiting = this.waiting;
-			const at = waiting.indexOf(entry, this.head);
+			const at = waiting.indexOf(entry);
 			if (at >= 0) waiting.splice(at, 1);
-			if (--this.queued === 0) {
-				waiting.length = 0;
-				this.head = 0;
-			}
+			this.queued--;
 		}
 	}
 
@@ -142,7 +133,6 @@ export class Outbox {
 			else result.push(entry);
 		}
 		this.waiting = waiting;
-		this.head = 0;
 		return result;
 	}
 
@@ -151,7 +141,6 @@ export class Outbox {
 		const entries = Array.from(this.byId.values());
 		this.byId.clear();
 		this.waiting = [];
-		this.head = 0;
 		this.bytes = 0;
 		this.inflight = 0;
 		this.queued = 0;

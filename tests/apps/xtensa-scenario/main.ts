@@ -16,6 +16,8 @@
  *              space) and check every byte that comes back
  *   bench      publish `count` messages at QoS `qos` to a topic nobody reads and report the
  *              instructions of the publish() calls and of everything until the last `sent`
+ *   backlog    QoS 1 with the inflight limit at 1 and two messages always waiting behind it
+ *              (one more published from each `sent`), `count` in all: "backlog done N"
  */
 import mqtt from "mqttc";
 import config from "mc/config";
@@ -48,7 +50,7 @@ function pattern(size: number): Uint8Array {
 export default function main(): void {
 	const scenario = settings.scenario;
 	const topic = settings.topic;
-	const client = mqtt.create(null, settings.host, Number(settings.port), false, { rxSize: Number(settings.rxSize), conn_timeout: 10, binary: scenario === "big" });
+	const client = mqtt.create(null, settings.host, Number(settings.port), false, { rxSize: Number(settings.rxSize), conn_timeout: 10, binary: scenario === "big", ...(scenario === "backlog" ? { inflight: 1 } : {}) });
 	if (!client) {
 		trace("xtensa: invalid settings\n");
 		return;
@@ -71,6 +73,7 @@ export default function main(): void {
 			trace(`connected ${connections}\n`);
 			if (scenario === "roundtrip" || scenario === "listen" || scenario === "big") client.subscribe(topic, 2);
 			else if (scenario === "reconnect") client.subscribe(topic, 1);
+			else if (scenario === "backlog") for (let i = 0; i < 3; i++) client.publish(topic, "backlog", 1);
 			else if (scenario === "bench") {
 				const count = Number(settings.count);
 				const qos = Number(settings.qos);
@@ -130,7 +133,14 @@ export default function main(): void {
 			else if (scenario === "reconnect") trace(`recv ${payload}\n`);
 			break;
 		case "sent":
-			if (scenario === "bench" && ++bench.sent === Number(settings.count)) {
+			if (scenario === "backlog") {
+				if (++bench.sent + 2 < Number(settings.count)) client.publish(topic, "backlog", 1);
+				else if (bench.sent === Number(settings.count)) {
+					trace(`backlog done ${bench.sent}\n`);
+					client.disconnect();
+				}
+			}
+			else if (scenario === "bench" && ++bench.sent === Number(settings.count)) {
 				const total = Math.round((instructions() - bench.start) / bench.sent);
 				trace(`bench qos=${settings.qos} count=${settings.count} publish=${Math.round(bench.calls / bench.sent)} median=${median(bench.each)} total=${total}\n`);
 			}
