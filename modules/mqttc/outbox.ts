@@ -4,11 +4,11 @@
  * that the writer sends in one write: no packet is assembled, no payload copied. Its memory
  * is bounded by a byte limit (each message counts its packet length plus ENTRY_OVERHEAD),
  * and how many of them may await an acknowledgement at once by the inflight limit; the
- * rest wait here, in order. Entries are found by id through a map that also keeps publish order; the next
- * one to send is the first of the list of waiting ones, taken with a native shift(), so
- * that list holds exactly the waiting messages however long it never drains. A message that
- * may go out at once (none waits, the inflight limit has room) enters as SENT and never
- * waits in that list.
+ * rest wait here, in order. Entries are found by id through a map, which also keeps the
+ * publish order. The waiting ones are also in a list, taken from its front with a native
+ * shift(): it holds exactly the waiting messages, even under a backlog that never drains.
+ * A message that may go out at once (none waits, the inflight limit has room) enters as
+ * SENT and is never in that list.
  */
 
 import { DUP_FLAG } from "mqttc/packet";
