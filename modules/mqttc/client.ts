@@ -325,17 +325,14 @@ export class MqttClient extends Connection implements DecoderSink {
 		const owned = typeof data === "string" ? payload : payload.slice(0);
 		events.calls++;
 		// Straight to the socket when nothing waits before it and the inflight limit has room
-		// (what pump() would do, without its calls); otherwise it waits its turn.
+		// (what pump() would do, without its loop); otherwise it waits its turn.
 		const outbox = this.outbox;
-		const writer = this.writer;
-		const now = outbox.queued === 0 && outbox.inflight < outbox.inflightLimit && writer !== undefined && this.status === STATE_READY;
+		const now = outbox.queued === 0 && outbox.inflight < outbox.inflightLimit && this.writer !== undefined && this.status === STATE_READY;
 		const entry = outbox.add(id, flags, field, owned, now);
 		if (entry === undefined) events.emit("error", "tx", `outbox full (${outbox.limit} bytes)`);
 		else if (now) {
 			if (this.debugging) this.trace(`> PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength}`);
-			const written = writer.sendPublish(flags, field, id, owned, 0);
-			if (written !== true && written !== false) this.writeFailed(written);
-			else this.liveness.idle = 0;
+			this.sendEntry(entry);
 		}
 		else if (this.debugging) this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength} queued`);
 		events.leave();

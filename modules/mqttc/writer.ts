@@ -16,7 +16,7 @@
  * bytes.
  */
 
-import { encodeAck, putFixedHeader } from "mqttc/packet";
+import { PUBREL, encodeAck, putFixedHeader } from "mqttc/packet";
 
 /** The part of a Moddable Socket/SecureSocket the writer uses. */
 export interface WritableSocket {
@@ -142,7 +142,7 @@ export class Writer {
 	sendAck(type: number, id: number): unknown {
 		if (this.packets.length === 0) {
 			try {
-				this.socket.write((type << 4) | (type === 6 ? 0x02 : 0), 2, id >> 8, id & 0xFF);
+				this.socket.write((type << 4) | (type === PUBREL ? 0x02 : 0), 2, id >> 8, id & 0xFF);
 				return undefined;
 			}
 			catch (e) {
