@@ -774,6 +774,7 @@ class XsApp {
 	 * @property {boolean} armed
 	 * @property {number} seq
 	 * @property {number} gen
+	 * @property {number} queuedGen   real time: the gen a turn was queued for
 	 * @property {NodeJS.Timeout | undefined} handle
 	 */
 
@@ -781,7 +782,7 @@ class XsApp {
 	_timerSet(id, first, interval) {
 		let t = this.timers.get(id);
 		if (!t) {
-			t = { id, due: 0, interval: 0, armed: false, seq: 0, gen: 0, handle: undefined };
+			t = { id, due: 0, interval: 0, armed: false, seq: 0, gen: 0, queuedGen: -1, handle: undefined };
 			this.timers.set(id, t);
 		}
 		t.gen++;
@@ -793,11 +794,32 @@ class XsApp {
 			this._armReal(t);
 	}
 
-	/** @param {HostTimer} t */
+	/**
+	 * Real time: a Node timer per host timer only wakes the host; which timers fire, and in
+	 * what order, is decided from their due times (earliest first, creation order on a tie),
+	 * as modTimer does on a device. Node alone could fire two timers set for the same due
+	 * time out of order: each delay is measured against a clock read a moment later.
+	 * @param {HostTimer} t
+	 */
 	_armReal(t) {
 		clearTimeout(t.handle);
-		const gen = t.gen;
-		t.handle = setTimeout(() => this._enqueue(this._timerTurn(t, gen)), Math.max(0, t.due - Date.now()));
+		t.handle = setTimeout(() => this._realTimersDue(t), Math.max(0, t.due - Date.now()));
+	}
+
+	/** @param {HostTimer} woken the timer whose Node timer fired */
+	_realTimersDue(woken) {
+		const now = Date.now();
+		const due = [];
+		for (const t of this.timers.values())
+			if (t.armed && t.due <= now && t.queuedGen !== t.gen)
+				due.push(t);
+		due.sort((x, y) => x.due - y.due || x.seq - y.seq);
+		for (const t of due) {
+			t.queuedGen = t.gen;		// one turn per firing, however many Node timers woke us
+			this._enqueue(this._timerTurn(t, t.gen));
+		}
+		if (woken.armed && woken.due > now && this.timers.get(woken.id) === woken)
+			this._armReal(woken);		// Node's loop clock ran a little behind Date.now()
 	}
 
 	/** @param {HostTimer} t @param {number} gen @returns {Turn} */

@@ -22,6 +22,10 @@ export function order() {
 	Timer.set(() => log.push(["a2", at()]), 10);		// same due time: creation order
 	timers.a = undefined;
 }
+export function many(n, ms) {
+	for (let i = 0; i < n; i++)
+		Timer.set(() => log.push(i), ms);
+}
 export function self() {
 	timers.self = Timer.set(t => log.push(["self", t === timers.self]), 5);
 }
@@ -143,6 +147,25 @@ test("real time: order, repeat and Timer.delay", async () => {
 		assert.deepEqual(log.filter(e => e[0] !== "r").map(e => e[0]), ["a", "a2", "b", "c"]);
 		assert.equal(log.filter(e => e[0] === "r").length, 3);
 		assert.ok(await app.call("delay", 20) >= 20, "Timer.delay blocks for at least the time asked");
+	}
+	finally {
+		await app.stop();
+	}
+});
+
+test("real time: many timers set for the same delay across several milliseconds fire in the order they were set", async () => {
+	// Each timer's due time is the clock when it was set plus the delay, so setting order is
+	// due order; a host that let Node order them could swap two set a clock tick apart.
+	const app = await startApp(fixture.dir, { stdout: false });
+	try {
+		await app.call("many", 1000, 15);
+		const deadline = Date.now() + 10000;
+		while ((await app.call("events")).length < 1000 && Date.now() < deadline)
+			await new Promise(resolve => setTimeout(resolve, 10));
+		const log = await app.call("events");
+		assert.equal(log.length, 1000);
+		const firstOutOfOrder = log.findIndex((v, i) => v !== i);
+		assert.equal(firstOutOfOrder, -1, `timer ${log[firstOutOfOrder]} fired in place ${firstOutOfOrder}`);
 	}
 	finally {
 		await app.stop();
