@@ -157,6 +157,11 @@ class Soak {
 	received = new Uint8Array(0);
 	lost = new Uint8Array(0);
 	accepted = new Uint8Array(0);
+	/** Per index: message_id * 2 + dup + 1 of its first delivery (0: none yet). */
+	firstDelivery = new Uint32Array(0);
+	/** QoS 2 messages delivered again, at most 1,000: [index, first message_id, first dup,
+	 * message_id again, dup again], for the test to tell whose the duplicate is. */
+	qos2Duplicates: number[][] = [];
 	sentCount = 0;
 	refused = 0;
 	idToIndex = new Map<number, number>();
@@ -172,11 +177,19 @@ export function soakStart(pub: string, sub: string, topic: string, total: number
 	soak.received = new Uint8Array(total);
 	soak.lost = new Uint8Array(total);
 	soak.accepted = new Uint8Array(total);
+	soak.firstDelivery = new Uint32Array(total);
 	driver.quiet.add(sub);
-	subscriber.on((_c, event, _data, payload) => {
+	subscriber.on((_c, event, _data, payload, metas) => {
 		if (event === "recv" && typeof payload === "string" && payload[0] === "s") {
 			const index = parseInt(payload.slice(1), 10);
-			if (index >= 0 && index < total && soak.received[index] < 255) soak.received[index]++;
+			if (!(index >= 0 && index < total)) return;
+			const { message_id, dup } = metas as { message_id: number; dup: number };
+			if (soak.received[index] === 0) soak.firstDelivery[index] = message_id * 2 + dup + 1;
+			else if ((index & 1) && soak.qos2Duplicates.length < 1000) {
+				const first = soak.firstDelivery[index] - 1;
+				soak.qos2Duplicates.push([index, first >> 1, first & 1, message_id, dup]);
+			}
+			if (soak.received[index] < 255) soak.received[index]++;
 		}
 		else if (event !== "recv") trace(`EVT ${sub} ${JSON.stringify({ event, data: _data, payload })}\n`);
 	});
@@ -228,6 +241,6 @@ export function soakReport() {
 	}
 	return {
 		total: soak.total, published: soak.next, sent: soak.sentCount, received, lost, missing, missingSample,
-		duplicatesQos1, duplicatesQos2, refused: soak.refused, awaitingAck: soak.idToIndex.size,
+		duplicatesQos1, duplicatesQos2, qos2Duplicates: soak.qos2Duplicates, refused: soak.refused, awaitingAck: soak.idToIndex.size,
 	};
 }
