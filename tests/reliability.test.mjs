@@ -238,6 +238,39 @@ test("a resent QoS 2 PUBLISH (DUP) from the broker is delivered once; packets sp
 	}
 });
 
+test("QoS 2 ids awaiting PUBREL: 64 remembered; past that the oldest is forgotten with one error, and only a forgotten one's resend is delivered again", async () => {
+	const publish = (id, dup) => ({ cmd: "publish", topic: "w/q2", payload: Buffer.from(`m${id}`), qos: 2, messageId: id, dup, retain: false });
+	const scripted = await startScriptedBroker({
+		onPacket(conn, packet) {
+			if (packet.cmd !== "subscribe") return false;
+			conn.send({ cmd: "suback", messageId: packet.messageId, granted: [2] });
+			for (let id = 1; id <= 66; id++) conn.send(publish(id, false));     // none released
+			return true;
+		},
+	});
+	const pubrecs = (id) => scripted.received.filter((p) => p.cmd === "pubrec" && p.messageId === id).length;
+	try {
+		await connected(driver, "window", scripted.port);
+		await driver.call("window", "subscribe", "w/#", 2);
+		await scripted.waitPacket((p) => p.cmd === "pubrec" && p.messageId === 66);
+		// 65 and 66 pushed out 1 and 2. Resent: 3 and 66 are remembered; 1 and 2 are not.
+		for (const id of [3, 66, 1, 2]) scripted.connections[0].send(publish(id, true));
+		const deadline = Date.now() + 10000;
+		while (pubrecs(2) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+		assert.deepEqual([3, 66, 1, 2].map(pubrecs), [2, 2, 2, 2], "every copy acknowledged with PUBREC");
+		const payloads = driver.seen("window", "recv").map((e) => e.payload);
+		assert.equal(payloads.length, 68, "66 messages, and the two forgotten ones again");
+		assert.deepEqual(payloads.slice(66), ["m1", "m2"]);
+		const errors = driver.seen("window", "error").filter((e) => /more than 64 QoS 2 messages awaiting PUBREL/.test(e.payload));
+		assert.equal(errors.length, 1, "said once");
+		assert.equal(driver.seen("window", "disconnect").length, 0);
+		await driver.call("window", "close");
+	}
+	finally {
+		await scripted.stop();
+	}
+});
+
 test("SUBACK 0x80 is reported as a failed subscription", async () => {
 	const scripted = await startScriptedBroker({
 		onPacket(conn, packet) {
