@@ -111,7 +111,7 @@ test(`soak: ${TOTAL} messages at QoS 1/2, broker restarted three times, every me
 	const { qos2Duplicates, ...figures } = report;
 	const resends = qos2Duplicates.filter(([, firstId, , againId, againDup]) => firstId === againId && againDup === 1);
 	const afterPubrel = resends.filter(([, , , id]) => resentAfterPubrel(log, "soak-sub", id));
-	const forgotten = forgottenThenResent(log, "soak-sub", 64);
+	const forgotten = resends.length ? forgottenThenResent(log, "soak-sub", 64) : new Set();   // a 10 MB log: replayed only when needed
 	const pastWindow = resends.filter((d) => !afterPubrel.includes(d) && forgotten.has(d[3]));
 	const windowReported = driver.seen("sub", "error").some((e) => /QoS 2 messages awaiting PUBREL/.test(e.payload));
 	const byClient = qos2Duplicates.filter((d) => !afterPubrel.includes(d) && !pastWindow.includes(d));
@@ -119,7 +119,7 @@ test(`soak: ${TOTAL} messages at QoS 1/2, broker restarted three times, every me
 	assert.equal(restarts, 3);
 	assert.equal(report.published, TOTAL, "every message was eventually accepted by publish()");
 	assert.equal(report.missing, 0, `messages neither received nor reported lost: ${report.missingSample}`);
-	assert.equal(qos2Duplicates.length, report.duplicatesQos2, "every QoS 2 duplicate was recorded");
+	assert.equal(new Set(qos2Duplicates.map(([index]) => index)).size, report.duplicatesQos2, "every QoS 2 message delivered again was recorded");
 	if (pastWindow.length) assert.ok(windowReported, "the client said it had to forget QoS 2 ids");
 	assert.deepEqual(byClient.map(([index, firstId, firstDup, againId, againDup]) =>
 		`s${index}: m${firstId}${firstDup ? " dup" : ""}, then m${againId}${againDup ? " dup" : ""}`), [],
