@@ -325,7 +325,6 @@ test("every CONNACK refusal code 1..5 arrives as error conack with that code", a
 const MALFORMED = {
 	"reserved packet type": "f000",
 	"five-byte remaining length": "30ffffffff7f",
-	"PUBACK for nothing": "40020999",
 	"SUBACK for an unknown id": "9003123400",
 	"PUBREL with wrong flags": "60020001",
 	"CONNACK twice": "20020000",
@@ -395,7 +394,7 @@ test("the inflight limit holds back QoS 1 messages beyond it, in order", async (
 });
 
 for (const sessionPresent of [false, true]) {
-	test(`messages held by the inflight limit across a reconnect ${sessionPresent ? "with" : "without"} the broker's session: all go out once each, in publish order${sessionPresent ? ", the unacknowledged ones first with DUP" : ", as new messages"}`, async () => {
+	test(`messages held by the inflight limit across a reconnect ${sessionPresent ? "with" : "without"} the broker's session: all go out once each, in publish order${sessionPresent ? ", the unacknowledged ones first" : ""}, those sent before with DUP`, async () => {
 		const scripted = await startScriptedBroker({
 			onPacket(conn, packet) {
 				const second = scripted.connections.indexOf(conn) > 0;
@@ -417,7 +416,7 @@ for (const sessionPresent of [false, true]) {
 			for (const id of ids) await driver.waitEvent(name, "sent", (e) => e.data === id);
 			const resent = scripted.connections[1].packets.filter((p) => p.cmd === "publish");
 			assert.deepEqual(resent.map((p) => `${p.payload}${p.dup ? " dup" : ""}`),
-				sessionPresent ? ["h0 dup", "h1 dup", "h2", "h3", "h4"] : ["h0", "h1", "h2", "h3", "h4"]);
+				["h0 dup", "h1 dup", "h2", "h3", "h4"]);
 			await new Promise((r) => setTimeout(r, 200));
 			assert.equal(driver.seen(name, "sent").length, 5, "one sent per message");
 			await driver.call(name, "close");

@@ -15,7 +15,7 @@ import Timer from "timer";
 import Modules from "modules";
 import {
 	CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, PINGRESP,
-	DISCONNECT, PACKET_NAMES, MAX_REMAINING_LENGTH, encodeSubscribe, encodeUnsubscribe, encodeEmpty,
+	PACKET_NAMES, MAX_REMAINING_LENGTH, encodeSubscribe, encodeUnsubscribe,
 } from "mqttc/packet";
 import { Decoder, MIN_RX_SIZE, type DecoderSink, type Packet, type PublishPacket } from "mqttc/decoder";
 import { SENT, RELEASED } from "mqttc/outbox";
@@ -330,10 +330,7 @@ export class MqttClient extends Connection implements DecoderSink {
 		const now = outbox.queued === 0 && outbox.inflight < outbox.inflightLimit && this.writer !== undefined && this.status === STATE_READY;
 		const entry = outbox.add(id, flags, field, owned, now);
 		if (entry === undefined) events.emit("error", "tx", `outbox full (${outbox.limit} bytes)`);
-		else if (now) {
-			if (this.debugging) this.trace(`> PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength}`);
-			this.sendEntry(entry);
-		}
+		else if (now) this.sendEntry(entry);
 		else if (this.debugging) this.trace(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength} queued`);
 		events.leave();
 		return entry === undefined ? null : id;
@@ -420,7 +417,7 @@ export class MqttClient extends Connection implements DecoderSink {
 		this.stopped = true;
 		this.reopen = false;
 		this.events.silence();               // close() is silent: no events after it, not even those not yet delivered
-		if (this.status === STATE_READY && !this.byeSent) this.sendPacket(encodeEmpty(DISCONNECT));
+		if (this.status === STATE_READY && !this.byeSent) this.sendDisconnect();
 		this.lost("user");
 		this.clearTimer("reconnectTimer");
 		this.closed = true;
@@ -438,7 +435,8 @@ export class MqttClient extends Connection implements DecoderSink {
 	}
 
 	packetReceived(packet: Packet): void {
-		if (this.debugging && packet.type !== PUBLISH) this.trace(`< ${PACKET_NAMES[packet.type]}${"id" in packet ? " id=" + packet.id : ""}`);
+		// CONNACK is traced by connack(), with what it says.
+		if (this.debugging && packet.type !== CONNACK) this.trace(`< ${PACKET_NAMES[packet.type]}${"id" in packet ? " id=" + packet.id : ""}`);
 		if (this.status !== STATE_READY) {
 			if (packet.type !== CONNACK) return this.lost("protocol", "other", `${PACKET_NAMES[packet.type]} before CONNACK`);
 			return this.connack(packet.sessionPresent, packet.code);
@@ -514,17 +512,14 @@ export class MqttClient extends Connection implements DecoderSink {
 		const resume = sessionPresent && !this.cleanSession;
 		if (this.debugging) this.trace(`< CONNACK session_present=${sessionPresent}`);
 		if (!resume) this.session.forgetReceived();
-		// What the broker still expects from us goes first, in its original order.
+		// What the broker still expects from us goes first, in its original order. PUBREL is
+		// sent again even without the broker's session, as libmosquitto does: a broker answers
+		// any PUBREL with PUBCOMP, which settles the message (`sent`).
 		for (const entry of this.outbox.reconnected(resume)) {
-			if (!resume) {                     // RELEASED without the session: the broker had it
-				this.outbox.remove(entry);
-				this.emit("sent", entry.id);
-				continue;
-			}
 			if (entry.state === SENT) this.sendEntry(entry);
 			else this.sendAck(PUBREL, entry.id);
 		}
-		if (resume) for (const request of this.session.pending.values()) this.sendPacket(request.packet);
+		if (resume) for (const request of this.session.pending.values()) this.sendRequest(request);
 		else this.restoreSubscriptions();
 		this.pump();
 		this.emit("conack");
@@ -549,25 +544,39 @@ export class MqttClient extends Connection implements DecoderSink {
 		flush();
 	}
 
-	/** PUBREC, and a PUBACK or PUBCOMP that ackReceived() did not settle. */
+	/**
+	 * PUBREC, and a PUBACK or PUBCOMP that ackReceived() did not settle. A PUBACK or PUBCOMP
+	 * that settles nothing (an id never used, or already settled: brokers send such acks
+	 * after restoring a session) is ignored, as libmosquitto does: closing the connection
+	 * would cost a reconnect per stray ack, a loop with a broker that repeats it. A PUBREC
+	 * for an unknown id is answered with PUBREL, so that the broker can finish its flow.
+	 */
 	private acknowledged(type: number, id: number): void {
 		const entry = this.outbox.byId.get(id);
 		const qos = entry === undefined ? 0 : (entry.first >> 1) & 3;
-		if (type === PUBACK && entry && qos === 2 && entry.state === SENT) {
+		if (type !== PUBREC) {
+			if (qos !== 2 || type !== PUBACK || entry!.state !== SENT) {
+				if (this.debugging) this.trace(`  ${PACKET_NAMES[type]} id=${id} settles nothing: ignored`);
+				return;
+			}
 			// Brokers without QoS 2 (RabbitMQ) answer its PUBLISH with PUBACK: the broker has the
 			// message at QoS 1. Settled once as a downgrade, never resent in a loop.
 			if (this.debugging) this.trace(`  QoS 2 id=${id} acknowledged at QoS 1 (broker without QoS 2)`);
-			this.outbox.remove(entry);
+			this.outbox.remove(entry!);
 			this.emit("sent", id, undefined, { message_id: id, qos: 1, downgraded: true } satisfies SentMetas);
 			this.pump();
 			if (this.leaving) this.sayGoodbye();
 			return;
 		}
-		if (type !== PUBREC || !entry || entry.state !== SENT || qos !== 2) {
-			// A PUBREC repeated for a message already released is answered again [MQTT-4.3.3].
-			if (type === PUBREC && entry && entry.state === RELEASED) return this.sendAck(PUBREL, id);
-			return this.lost("protocol", "other", `${PACKET_NAMES[type]} for ${entry ? "a message in another state" : "unknown id " + id}`);
+		if (entry === undefined || entry.state === RELEASED) {
+			// A PUBREC repeated for a message already released is answered again [MQTT-4.3.3];
+			// one for an id we do not know is answered too (nothing of ours is settled by it).
+			if (this.debugging && entry === undefined) this.trace(`  PUBREC id=${id} for an unknown id: answered with PUBREL`);
+			return this.sendAck(PUBREL, id);
 		}
+		// A PUBREC for a QoS 1 message in flight, or for one not yet sent: the broker and we
+		// disagree about a message we hold, and no answer can be right.
+		if (entry.state !== SENT || qos !== 2) return this.lost("protocol", "other", "PUBREC for a message in another state");
 		this.outbox.release(entry);
 		this.sendAck(PUBREL, id);
 	}
@@ -652,9 +661,15 @@ export class MqttClient extends Connection implements DecoderSink {
 	}
 
 	private request(id: number, subscribe: boolean, topics: string[], packet: Uint8Array): number | null {
-		this.session.pending.set(id, { id, subscribe, topics, packet });
-		if (this.debugging) this.trace(`> ${subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE"} id=${id} ${topics.join(",")}`);
-		return this.sendPacket(packet) ? id : null;
+		const request: PendingRequest = { id, subscribe, topics, packet };
+		this.session.pending.set(id, request);
+		return this.sendRequest(request) ? id : null;
+	}
+
+	/** A SUBSCRIBE or UNSUBSCRIBE to the socket (again, when a resumed session still awaits it). */
+	private sendRequest(request: PendingRequest): boolean {
+		if (this.debugging) this.trace(`> ${request.subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE"} id=${request.id} ${request.topics.join(",")}`);
+		return this.sendPacket(request.packet);
 	}
 }
 

@@ -15,7 +15,7 @@
 import { Socket } from "socket";
 import Timer from "timer";
 import Modules from "modules";
-import { PINGREQ, DISCONNECT, encodeConnect, encodeEmpty, type WillMessage } from "mqttc/packet";
+import { PINGREQ, DISCONNECT, DUP_FLAG, PACKET_NAMES, encodeConnect, encodeEmpty, type WillMessage } from "mqttc/packet";
 import type { Decoder } from "mqttc/decoder";
 import { RELEASED, type OutboxEntry } from "mqttc/outbox";
 import { Session } from "mqttc/session";
@@ -281,6 +281,11 @@ export abstract class Connection {
 	 * (the writer keeps order; outbox entries held back by the inflight limit go first). */
 	protected sayGoodbye(): void {
 		if (!this.leaving || this.byeSent || this.outbox.queued !== 0) return;
+		this.sendDisconnect();
+	}
+
+	/** DISCONNECT to the socket, once per connection. */
+	protected sendDisconnect(): void {
 		this.byeSent = true;
 		if (this.debugging) this.trace("> DISCONNECT");
 		this.sendPacket(encodeEmpty(DISCONNECT));
@@ -293,10 +298,7 @@ export abstract class Connection {
 		const writer = this.writer;
 		if (!this.byeSent && writer) {
 			writer.discardPending();
-			if (writer.idle) {
-				this.byeSent = true;
-				this.sendPacket(encodeEmpty(DISCONNECT));
-			}
+			if (writer.idle) this.sendDisconnect();
 		}
 		this.lost("user");
 	}
@@ -345,16 +347,18 @@ export abstract class Connection {
 	protected pump(): void {
 		if (this.status !== STATE_READY) return;
 		const outbox = this.outbox;
-		for (let entry: OutboxEntry | undefined; outbox.queued !== 0 && (entry = outbox.next());) {
-			if (this.debugging) this.trace(`> PUBLISH id=${entry.id} qos=${(entry.first >> 1) & 3}`);
+		for (let entry: OutboxEntry | undefined; outbox.queued !== 0 && (entry = outbox.next());)
 			if (!this.sendEntry(entry)) return;
-		}
 	}
 
 	/** An outbox entry's PUBLISH to the socket; false when the socket failed (connection lost). */
 	protected sendEntry(entry: OutboxEntry): boolean {
 		const writer = this.writer;
 		if (writer === undefined) return false;
+		if (this.debugging) {
+			const field = entry.field;
+			this.trace(`> PUBLISH id=${entry.id} qos=${(entry.first >> 1) & 3}${entry.first & DUP_FLAG ? " dup" : ""} topic=${textOf(field, 2, field.length)} bytes=${entry.payload.byteLength}`);
+		}
 		const failure = writer.sendPublish(entry.first, entry.field, entry.id, entry.payload, 0);
 		if (failure !== true && failure !== false) {
 			this.writeFailed(failure);
@@ -381,6 +385,7 @@ export abstract class Connection {
 	protected sendAck(type: number, id: number): void {
 		const writer = this.writer;
 		if (writer === undefined) return;
+		if (this.debugging) this.trace(`> ${PACKET_NAMES[type]} id=${id}`);
 		const failure = writer.sendAck(type, id);
 		if (failure !== undefined) this.writeFailed(failure);
 		else this.liveness.idle = 0;

@@ -108,11 +108,12 @@ export class Outbox {
 	}
 
 	/**
-	 * The connection is back. With the broker's session (`resume`), what was in flight is
-	 * returned in publish order to be sent again: PUBLISH with DUP set, or PUBREL. Without
-	 * it, unacknowledged PUBLISHes go back to the queue as new messages, in publish order
-	 * with those that waited, and RELEASED entries (which the broker already had) are
-	 * returned for the caller to settle.
+	 * The connection is back. Every PUBLISH that went out before is marked DUP: whatever the
+	 * session, sending it again is an attempt to re-deliver [MQTT-3.3.1-1], and the first copy
+	 * may have reached the broker before the link died. With the broker's session (`resume`),
+	 * what was in flight is returned in publish order to be sent again: PUBLISH, or PUBREL.
+	 * Without it, unacknowledged PUBLISHes go back to the queue, in publish order with those
+	 * that waited, and RELEASED entries are returned for PUBREL to be sent again.
 	 */
 	reconnected(resume: boolean): OutboxEntry[] {
 		const result: OutboxEntry[] = [];
@@ -124,7 +125,7 @@ export class Outbox {
 				result.push(entry);
 			}
 			else if (entry.state === SENT) {
-				entry.first &= ~DUP_FLAG;
+				entry.first |= DUP_FLAG;
 				entry.state = QUEUED;
 				this.inflight--;
 				this.queued++;
