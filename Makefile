@@ -3,12 +3,17 @@ NODE ?= node
 HELLO := hosts/examples/hello
 ESP32_APP := hosts/esp32
 
-.PHONY: all install build test bench bench-xtensa demo sim esp32 check-moddable clean
+.PHONY: all install install-npm build test bench bench-xtensa demo sim esp32 check-moddable clean pack
 
 all: build
 
+# Everything the tests need (npm, and as root Debian's brokers, QEMU and the Xtensa toolchain).
 install:
 	@scripts/install-deps.sh
+
+# Only the npm packages: the demo needs nothing else (no apt, no root).
+install-npm:
+	@scripts/install-deps.sh --npm
 
 build: install
 	npx tsc -p tsconfig.json
@@ -24,7 +29,7 @@ bench: build
 bench-xtensa: install
 	$(NODE) tests/xtensa.bench.mjs
 
-demo: install
+demo: install-npm
 	$(NODE) hosts/demo/run-demo.mjs
 
 check-moddable:

@@ -4,6 +4,11 @@
 # mosquitto-clients, openssl, rabbitmq-server (the tests start their own nodes; the
 # system service is kept from starting) and the Xtensa tier's QEMU and lx106 toolchain.
 # Idempotent: does nothing when everything is there.
+#
+#   scripts/install-deps.sh          everything `make test` needs
+#   scripts/install-deps.sh --npm    only the npm packages (what `make demo` needs: Node, npm,
+#                                    and the C compiler and make that build the XS engine;
+#                                    no apt, no root, any OS the engine builds on)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +17,7 @@ if [ ! -x node_modules/@agoric/xsnap/xsnap-native/xsnap/build/bin/lin/release/xs
 	echo "install: npm ci (compiles the XS engine, about a minute)"
 	npm ci --no-audit --no-fund
 fi
+[ "${1:-}" = "--npm" ] && exit 0
 
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
