@@ -3,7 +3,7 @@ NODE ?= node
 HELLO := hosts/examples/hello
 ESP32_APP := hosts/esp32
 
-.PHONY: all install install-npm build test bench bench-xtensa demo sim esp32 check-moddable clean pack
+.PHONY: all install install-npm build test bench bench-xtensa demo sim sim-log esp32 check-moddable clean pack
 
 all: build
 
@@ -40,9 +40,20 @@ check-moddable:
 		exit 2; \
 	fi
 
-# The example app in the Moddable simulator (Linux: -p lin; macOS/Windows: no -p).
+# The example app in the Moddable simulator (Linux: -p lin; macOS/Windows: no -p). A debug
+# build: its trace goes to xsbug, and the SDK's debug target first runs `pkill mcsim` and
+# `pkill serial2xsbug`, ending every simulator and serial bridge on the machine.
 sim: check-moddable
 	cd $(HELLO) && mcconfig -d -m -p $${PLATFORM:-lin} host=$${MQTT_HOST:-127.0.0.1} port=$${MQTT_PORT:-1883}
+
+# The same app as a release build on Linux, its trace on this terminal, no xsbug, nothing
+# else ended; under xvfb when there is no display. mcsim never exits: stopped after
+# SIM_SECONDS (default 30) or at the app's last line.
+SIM_OUT := $(CURDIR)/build/sim
+sim-log: check-moddable
+	mkdir -p $(SIM_OUT)
+	cd $(HELLO) && mcconfig -m -p lin -t build -o $(SIM_OUT) host=$${MQTT_HOST:-127.0.0.1} port=$${MQTT_PORT:-1883}
+	$(NODE) hosts/sim-log.mjs $(SIM_OUT)/bin/lin/mc/release/hello/mc.so "hello: disconnected" $${SIM_SECONDS:-30}
 
 # The device app on an ESP32 devkit: make esp32 SSID=... PASSWORD=... MQTT_HOST=<your broker>
 esp32: check-moddable
