@@ -603,8 +603,17 @@ class XsApp {
 				const cached = secure.cache !== false;
 				const name = secure.serverName ?? options.host;
 				const resumed = cached && this.tlsSession === name;
-				node = tls.connect(tlsOptions(options, resumed));
+				const sdkTls = { DHE_RSA: true, ECDHE_RSA: true, .../** @type {any} */ (this.config).tls };
+				const tlsNode = tls.connect(tlsOptions(options, resumed, sdkTls));
+				node = tlsNode;
 				node.on("secureConnect", () => {
+					const failure = sdkHandshakeFailure(tlsNode, secure);
+					if (failure) {
+						// The SDK ends such a handshake itself, after its Certificate and ClientKeyExchange.
+						tlsNode.destroy();
+						this._terminal(s, K.ERROR, failure);
+						return;
+					}
 					if (cached)
 						this.tlsSession = name;
 					this._connected(s);
@@ -1049,11 +1058,45 @@ function lineMatcher(re) {
 	};
 }
 
-/** @param {any} options @param {boolean} resumed the SDK would resume a cached session: nothing is verified */
-function tlsOptions(options, resumed) {
+/**
+ * The cipher suites the SDK's TLS offers (modules/crypt/ssl/ssl_ciphersuites.js), in its
+ * order, as OpenSSL names them: RSA key exchange always, DHE_RSA and ECDHE_RSA (with one
+ * ECDSA suite) when the app's `config.tls` enables them (crypt/tls_common.json: both on).
+ * @param {{DHE_RSA?: boolean, ECDHE_RSA?: boolean}} sdkTls
+ */
+function sdkCiphers(sdkTls) {
+	const suites = ["AES128-SHA", "AES256-SHA", "AES128-SHA256", "AES256-SHA256"];
+	if (sdkTls.DHE_RSA)
+		suites.push("DHE-RSA-AES128-SHA256", "DHE-RSA-AES256-SHA256", "DHE-RSA-AES128-GCM-SHA256");
+	if (sdkTls.ECDHE_RSA)
+		suites.push("ECDHE-RSA-AES128-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256");
+	return suites.join(":");
+}
+
+/**
+ * Why the SDK's TLS would fail a handshake that Node completed, or undefined. The SDK signs
+ * its CertificateVerify only for RSA and ECDHE_RSA key exchanges (ssl_handshake.js): when
+ * the server asked for a client certificate (a TLS 1.2 CertificateRequest, which is what
+ * gives the client shared signature algorithms) and chose DHE_RSA, it throws and closes.
+ * @param {tls.TLSSocket} node @param {any} secure
+ */
+function sdkHandshakeFailure(node, secure) {
+	if (!secure.clientCertificates || !secure.clientKey)
+		return undefined;
+	if (!/^DHE-/.test(node.getCipher()?.name ?? "") || node.getSharedSigalgs().length === 0)
+		return undefined;
+	return Object.assign(new Error("certificateVerify: unimplemented (the SDK's TLS cannot sign for a DHE_RSA key exchange; manifest_tls.json sets config.tls.DHE_RSA false)"), { code: "ERR_SDK_TLS_DHE_CLIENT_CERT" });
+}
+
+/**
+ * @param {any} options @param {boolean} resumed the SDK would resume a cached session: nothing is verified
+ * @param {{DHE_RSA?: boolean, ECDHE_RSA?: boolean}} sdkTls the app's config.tls over the SDK's defaults
+ */
+function tlsOptions(options, resumed, sdkTls) {
 	const secure = options.secure;
+	// The SDK speaks TLS 1.0 to 1.2 (ssl_constants.js), with its own short list of suites.
 	/** @type {tls.ConnectionOptions} */
-	const result = { host: options.host, port: options.port, family: 4 };
+	const result = { host: options.host, port: options.port, family: 4, maxVersion: "TLSv1.2", ciphers: sdkCiphers(sdkTls) };
 	const serverName = secure.serverName ?? options.host;
 	if (serverName && !net.isIP(serverName))
 		result.servername = serverName;
@@ -1069,10 +1112,11 @@ function tlsOptions(options, resumed) {
 		result.rejectUnauthorized = false;
 	if (resumed)
 		result.checkServerIdentity = () => undefined;
-	if (secure.protocolVersion !== undefined) {
-		const version = { 0x303: "TLSv1.2", 0x304: "TLSv1.3" }[/** @type {number} */ (secure.protocolVersion)];
+	if (secure.protocolVersion) {
+		// The SDK throws at construction for anything outside 0x301..0x303 (session_original.js).
+		const version = { 0x301: "TLSv1", 0x302: "TLSv1.1", 0x303: "TLSv1.2" }[/** @type {number} */ (secure.protocolVersion)];
 		if (!version) {
-			const error = new Error(`unsupported protocolVersion 0x${Number(secure.protocolVersion).toString(16)}`);
+			const error = new Error("protocolVersion: not supported");
 			Object.assign(error, { code: "ERR_HOST_PROTOCOL_VERSION" });
 			throw error;
 		}

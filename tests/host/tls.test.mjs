@@ -96,19 +96,19 @@ test("the server name (serverName, else host) must match the certificate; verify
 	}
 });
 
-test("client certificate and key (DER) for mutual TLS, ALPN, TLS 1.3", async () => {
+test("client certificate and key (DER) for mutual TLS, ALPN; TLS 1.2 even when the server offers 1.3, as the SDK", async () => {
 	const server = await tlsServer({ ca: pki.ca.pem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ["mqtt"] },
 		s => s.write(`client=${/** @type {tls.TLSSocket} */ (s).getPeerCertificate().subject?.CN}`));
 	try {
 		await app.call("connectSecure", server.port, { cache: false,
 			certificate: pki.ca.der, clientKey: pki.client.key.der, clientCertificates: [pki.client.cert.der],
-			applicationLayerProtocolNegotiation: "mqtt", protocolVersion: 0x304,
+			applicationLayerProtocolNegotiation: "mqtt",
 		});
 		const data = await waitEvent(e => e.message === 2, "data over mutual TLS");
 		assert.equal(data.reads[0][1], "client=mqttc-device");
 		const conn = await server.connection();
 		assert.equal(/** @type {tls.TLSSocket} */ (conn.socket).alpnProtocol, "mqtt");
-		assert.equal(/** @type {tls.TLSSocket} */ (conn.socket).getProtocol(), "TLSv1.3");
+		assert.equal(/** @type {tls.TLSSocket} */ (conn.socket).getProtocol(), "TLSv1.2");
 	}
 	finally {
 		await app.call("close");
@@ -116,10 +116,70 @@ test("client certificate and key (DER) for mutual TLS, ALPN, TLS 1.3", async () 
 	}
 });
 
+test("the SDK's TLS limits: a TLS 1.3-only server is refused, protocolVersion 0x304 is not supported", async () => {
+	const server = await tlsServer({ minVersion: "TLSv1.3" });
+	try {
+		await app.call("connectSecure", server.port, { cache: false, certificate: pki.ca.der });
+		const failed = await waitEvent(e => e.message === -2, "-2 from a TLS 1.3-only server");
+		assert.ok((await app.call("events")).every(e => e.message !== 1 && e.message !== 2), String(failed));
+		await app.call("connectSecure", server.port, { cache: false, certificate: pki.ca.der, protocolVersion: 0x304 });
+		const unsupported = await waitEvent(e => e.message === -2, "-2 for protocolVersion 0x304");
+		assert.match(JSON.stringify(unsupported.lastError), /protocolVersion: not supported/);
+	}
+	finally {
+		await server.close();
+	}
+});
+
+// A server that prefers DHE_RSA (as mosquitto 2.0.11 does by its cipher list's @STRENGTH) and
+// asks for a client certificate: the SDK cannot sign CertificateVerify for DHE_RSA and ends
+// the handshake; its config.tls.DHE_RSA false (mqttc's manifest_tls.json) avoids the suite.
+const DHE_SERVER = { requestCert: true, rejectUnauthorized: false, honorCipherOrder: true, dhparam: "auto", maxVersion: /** @type {const} */ ("TLSv1.2"),
+	ciphers: "DHE-RSA-AES256-SHA256:DHE-RSA-AES128-SHA256:AES256-SHA256:AES128-SHA" };
+
+test("the SDK's TLS with DHE_RSA on (its default) fails a handshake whose server asks for a client certificate and picks DHE", async () => {
+	const server = await tlsServer(DHE_SERVER, s => s.write("in"));
+	try {
+		await app.call("connectSecure", server.port, { cache: false, certificate: pki.ca.der, clientKey: pki.client.key.der, clientCertificates: [pki.client.cert.der] });
+		const failed = await waitEvent(e => e.message === -2, "-2: certificateVerify unimplemented");
+		assert.ok((await app.call("events")).every(e => e.message !== 1 && e.message !== 2));
+		assert.match(JSON.stringify(failed.lastError), /certificateVerify: unimplemented/);
+	}
+	finally {
+		await server.close();
+	}
+	// without a client certificate DHE_RSA is fine: no CertificateVerify is sent
+	const plain = await tlsServer({ ...DHE_SERVER, requestCert: false }, s => s.write("in"));
+	try {
+		await app.call("connectSecure", plain.port, { cache: false, certificate: pki.ca.der });
+		assert.equal((await waitEvent(e => e.message === 2, "data over DHE_RSA")).reads[0][1], "in");
+		assert.match(/** @type {tls.TLSSocket} */ ((await plain.connection()).socket).getCipher().name, /^DHE-RSA/);
+	}
+	finally {
+		await app.call("close");
+		await plain.close();
+	}
+});
+
+test("with config.tls.DHE_RSA false the same server picks RSA key exchange and mutual TLS works", async () => {
+	const noDhe = await startApp(PROBE, { stdout: false, config: { tls: { DHE_RSA: false } } });
+	const server = await tlsServer(DHE_SERVER, s => s.write("in"));
+	try {
+		await noDhe.call("connectSecure", server.port, { cache: false, certificate: pki.ca.der, clientKey: pki.client.key.der, clientCertificates: [pki.client.cert.der] });
+		const data = await until(async () => (await noDhe.call("events")).find((/** @type {any} */ e) => e.message === 2), { timeout: 10000, what: "data" });
+		assert.equal(data.reads[0][1], "in");
+		assert.equal(/** @type {tls.TLSSocket} */ ((await server.connection()).socket).getCipher().name, "AES256-SHA256");
+	}
+	finally {
+		await noDhe.stop();
+		await server.close();
+	}
+});
+
 test("without a client certificate a server that requires one ends the connection", async () => {
 	const server = await tlsServer({ ca: pki.ca.pem, requestCert: true, rejectUnauthorized: true });
 	try {
-		await app.call("connectSecure", server.port, { cache: false, certificate: pki.ca.der, protocolVersion: 0x304 });
+		await app.call("connectSecure", server.port, { cache: false, certificate: pki.ca.der });
 		const failed = await waitEvent(e => e.message < 0, "-1 or -2");
 		assert.ok(failed.message === -2 || failed.message === -1);
 		assert.ok((await app.call("events")).every(e => e.message !== 2));
