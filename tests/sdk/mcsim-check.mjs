@@ -9,11 +9,15 @@
 //   --mqttc DIR  the mqttc checkout to test (default: the one holding this script)
 //   --out DIR    mcconfig's output folder, reused between runs (default: a fresh temporary
 //                folder, removed afterwards). A first build compiles XS: ~2 min on 2 cores.
-//   --only LIST  run only these scenarios ("6" selects 6a and 6b, "9" all AT scenarios 9a-9d)
+//   --only LIST  run only these scenarios ("6" selects 6a-6d, "6a" also 6b (one app run),
+//                "9" all AT scenarios 9a-9d)
+//
+//   MCSIM_TRACE=1           echo the apps' trace lines
+//   MCSIM_MTLS_ENCRYPTED=1  6c also tries the encrypted client keys (client_password)
 //
 // Prints `PASS name` or `FAIL name: why` per scenario and `N passed, N failed`; exits 1
 // when one failed, 2 when it could not run at all. See tests/sdk/README.md.
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname, resolve, basename } from "node:path";
@@ -21,7 +25,8 @@ import { fileURLToPath } from "node:url";
 import net from "node:net";
 import { startBroker, mosquittoSub, mosquittoPub, freePort } from "../lib/broker.mjs";
 import { makeCerts } from "../lib/certs.mjs";
-import { startModem, burst, waitCount } from "../at/_uart.mjs";
+// the AT helper (it loads hosts/xs/host.mjs and its npm packages) only for 9a-9d, in main()
+let startModem, burst, waitCount;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -204,6 +209,148 @@ function checkTls(lines, expected) {
 		else if (!line.slice(`tls ${step} `.length).startsWith(want)) why.push(`${step} ${line.slice(4 + step.length + 1)} (want ${want})`);
 	}
 	if (why.length) return `${why.join("; ")}; trace: ${lines.filter((l) => l.startsWith("tls ")).join(" | ") || tail(lines)}`;
+}
+
+/*
+ * Scenarios 6c and 6d: mutual TLS (app tests/sdk/mtls). The app gets `files` (name → base64
+ * of the file; ".der" handed to create() as bytes, anything else as PEM text) and `forms`
+ * (one client each, in order) through the config. A form is {name, ca?, cert?, key?,
+ * password?, port?}: ca → ssl.server_cert, cert → client_cert, key → client_key, password →
+ * client_password; port defaults to the mutual-TLS listener.
+ */
+const MTLS_PASSWORD = "123456";
+
+/** The files the forms may name, from makeCerts() (encrypted keys made on first use). */
+function mtlsFiles(certs) {
+	const key = join(certs.dir, "client.key");
+	const openssl = (...args) => execFileSync(process.env.OPENSSL ?? "openssl", args, { stdio: ["ignore", "pipe", "pipe"] });
+	return {
+		"ca.pem": () => certs.ca.pem,
+		"ca.der": () => certs.ca.der,
+		"client.pem": () => certs.client.pem,
+		"client.der": () => certs.client.der,
+		"client.pkcs8.pem": () => certs.client.key,          // "PRIVATE KEY"
+		"client.pkcs1.pem": () => certs.client.keyPkcs1,     // "RSA PRIVATE KEY"
+		"client.pkcs8.der": () => certs.client.keyDer,
+		"client.pkcs1.der": () => certs.client.keyPkcs1Der,
+		// "ENCRYPTED PRIVATE KEY" (PKCS#8, PBES2 with AES-256-CBC), password MTLS_PASSWORD
+		"client.pkcs8.enc.pem": () => certs.client.keyEncrypted,
+		// "RSA PRIVATE KEY" with "Proc-Type: 4,ENCRYPTED" and "DEK-Info: AES-256-CBC,..."
+		"client.pkcs1.enc.pem": () => openssl("rsa", "-in", key, "-traditional", "-aes256", "-passout", `pass:${MTLS_PASSWORD}`),
+	};
+}
+
+/** The seed's ssl table in each form; every one must connect and round-trip (6c). */
+const MTLS_FORMS = [
+	{ name: "pem-pkcs8", ca: "ca.pem", cert: "client.pem", key: "client.pkcs8.pem" },
+	{ name: "pem-pkcs1", ca: "ca.pem", cert: "client.pem", key: "client.pkcs1.pem" },
+	{ name: "der-pkcs8", ca: "ca.der", cert: "client.der", key: "client.pkcs8.der" },
+	{ name: "der-pkcs1", ca: "ca.der", cert: "client.der", key: "client.pkcs1.der" },
+];
+
+/**
+ * Encrypted keys with client_password: run in 6c (and held to the same bar) only with
+ * MCSIM_MTLS_ENCRYPTED=1 until mqttc decrypts them (before that, create() refuses them:
+ * "client_key is encrypted"). Once it does, move them into MTLS_FORMS. (A wrong password
+ * must be refused instead: a form for it belongs with the control, see checkMutualTls.)
+ */
+const MTLS_ENCRYPTED_FORMS = [
+	{ name: "pem-pkcs8-pbes2", ca: "ca.pem", cert: "client.pem", key: "client.pkcs8.enc.pem", password: MTLS_PASSWORD },
+	{ name: "pem-pkcs1-proc-type", ca: "ca.pem", cert: "client.pem", key: "client.pkcs1.enc.pem", password: MTLS_PASSWORD },
+];
+
+/** mcconfig key=value config for the mtls app: the forms and the files they name. */
+function mtlsConfig(certs, forms, extra) {
+	const makers = mtlsFiles(certs);
+	const files = {};
+	for (const form of forms) {
+		for (const name of [form.ca, form.cert, form.key].filter(Boolean)) {
+			if (!makers[name]) throw new Error(`form ${form.name}: no file ${name}`);
+			files[name] ??= Buffer.from(makers[name]()).toString("base64");
+		}
+	}
+	return { ...extra, files: JSON.stringify(files), forms: JSON.stringify(forms) };
+}
+
+/** The app's outcome for one form: {line, conack, recv, end, error} or {line, refused}. */
+function mtlsOutcome(lines, form) {
+	const prefix = `mtls ${form.name} `;
+	const index = lines.findIndex((l) => l.startsWith(prefix));
+	if (index < 0) return undefined;
+	const line = lines[index];
+	if (line.startsWith(`${prefix}refused by create()`) || line.startsWith(`${prefix}bad form`)) {
+		// mqttc traces the reason ("mqttc: create: ...") just before
+		const reason = index > 0 && lines[index - 1].startsWith("mqttc: create: ") ? lines[index - 1].slice(15) : line.slice(prefix.length);
+		return { line, refused: reason };
+	}
+	const m = /^conack (none|(\d+) ms), recv (none|(\d+) ms), end ([^,]*)(?:, error (\S+) (.*))?$/.exec(line.slice(prefix.length));
+	if (!m) return { line, refused: `unreadable: ${line}` };
+	return { line, conack: m[2] && Number(m[2]), recv: m[4] && Number(m[4]), end: m[5], error: m[6] && `${m[6]} ${m[7]}`, kind: m[6] };
+}
+
+/** The form connected (conack), got its QoS 1 message back and disconnected on request. */
+function roundTripped(outcome) {
+	return outcome && !outcome.refused && outcome.conack !== undefined && outcome.recv !== undefined && outcome.end === "disconnect user" && !outcome.error;
+}
+
+/** The form did not connect, and mqttc said so with an `error` "connect". */
+function refusedAtConnect(outcome) {
+	return outcome && !outcome.refused && outcome.conack === undefined && outcome.kind === "connect";
+}
+
+/** The distinct TLS errors mosquitto logged (with counts): who ended the handshake. */
+function opensslErrors(log) {
+	const counts = new Map();
+	for (const [, error] of log.matchAll(/OpenSSL Error\[\d+\]: (?:error:[0-9A-F]+:)?(.*)/g)) counts.set(error, (counts.get(error) ?? 0) + 1);
+	return [...counts].map(([error, n]) => `${n} x "${error}"`).join(", ") || "no TLS error";
+}
+
+const describe = (form, outcome) => {
+	if (!outcome) return `${form.name}: no outcome traced`;
+	if (outcome.refused) return `${form.name}: refused by create() (${outcome.refused})`;
+	return `${form.name}: ${outcome.line.slice(`mtls ${form.name} `.length)}`;
+};
+
+/**
+ * 6c: every key form connects and round-trips (conack time from connect()); `control`, which
+ * offers no client certificate, comes last and must be refused (the broker requires one, and
+ * the sessions before it are not resumed without it).
+ */
+function checkMutualTls(lines, forms, control) {
+	const why = [];
+	const times = [];
+	for (const form of forms) {
+		const outcome = mtlsOutcome(lines, form);
+		if (roundTripped(outcome)) times.push(`${form.name} conack ${outcome.conack} ms`);
+		else why.push(describe(form, outcome));
+	}
+	const outcome = mtlsOutcome(lines, control);
+	if (!refusedAtConnect(outcome)) why.push(`${describe(control, outcome)} (want refused: the broker requires a client certificate)`);
+	if (why.length) return { why: `${why.join("; ")}${lines.some((l) => l.startsWith("mtls ")) ? "" : `; trace: ${tail(lines)}`}` };
+	return { summary: `${times.join(", ")}; ${control.name} refused (error ${outcome.error})` };
+}
+
+/**
+ * 6d: with the SDK's DHE_RSA suites on, mosquitto picks DHE_RSA and the SDK cannot sign
+ * CertificateVerify for it: every key form fails at connect; `control`, the same client
+ * on a listener that asks for no client certificate, connects (the DHE_RSA build works
+ * otherwise: what fails is client authentication).
+ */
+function checkDheRsaLimit(lines, forms, control) {
+	const why = [];
+	const failures = [];
+	for (const form of forms) {
+		const outcome = mtlsOutcome(lines, form);
+		if (refusedAtConnect(outcome)) failures.push(`${form.name} after ${/after (\d+) ms/.exec(outcome.error)?.[1] ?? "?"} ms`);
+		else if (outcome?.conack !== undefined)
+			why.push(`${form.name} connected with DHE_RSA on (conack ${outcome.conack} ms): the SDK (or mosquitto's choice) changed, manifest_tls.json's DHE_RSA false may no longer be needed`);
+		else why.push(describe(form, outcome));
+	}
+	const outcome = mtlsOutcome(lines, control);
+	if (!roundTripped(outcome)) why.push(`${describe(control, outcome)} (want connected: without client authentication the DHE_RSA build must work)`);
+	if (why.length) return { why: `${why.join("; ")}${lines.some((l) => l.startsWith("mtls ")) ? "" : `; trace: ${tail(lines)}`}` };
+	const error = mtlsOutcome(lines, forms[0]).error.replace(/ after \d+ ms$/, "");
+	return { summary: `error ${error}: ${failures.join(", ")}; ${control.name} conack ${outcome.conack} ms` };
 }
 
 /**
@@ -439,9 +586,11 @@ async function main() {
 
 	const out = options.out ?? mkdtempSync(join(tmpdir(), "mqttc-mcsim-"));
 	mkdirSync(out, { recursive: true });
-	// "--only 6" selects 6a and 6b; "--only 4b" selects the graceful app (4 and 4b)
-	const group = (name) => name.replace(/[a-z]$/, "");
-	const wanted = (name) => !options.only || [...options.only].some((o) => o === name || group(o) === group(name));
+	// "--only 6" selects 6a-6d; "--only 4b" selects the graceful app (4 and 4b), "6a" the tls
+	// app (6a and 6b); 6c and 6d are apps of their own
+	const family = (name) => name.replace(/[a-z]$/, "");
+	const group = (name) => (/^6[cd]$/.test(name) ? name : family(name));
+	const wanted = (name) => !options.only || [...options.only].some((o) => o === name || o === family(name) || group(o) === group(name));
 	const results = [];
 	const report = (name, why, note) => {
 		results.push(!why);
@@ -530,6 +679,51 @@ async function main() {
 				if (wanted("6b")) report(tlsNames[1], checkTls(lines, { "verify0": "connected", "wrong-ca-after-verify0": "failed" }));
 			}
 		}
+		const mtlsNames = {
+			"6c": "6c mutual TLS: the ssl table in each key form (PEM/DER, PKCS#8/PKCS#1) connects and round-trips; no client certificate is refused",
+			"6d": "6d mutual TLS with the SDK's DHE_RSA on fails at connect (CertificateVerify), server-only TLS still connects",
+		};
+		if (wanted("6c") || wanted("6d")) {
+			const certs = makeCerts();
+			cleanups.push(() => certs.cleanup());
+			// one mosquitto: `port` requires a client certificate, `open` asks for none
+			const port = await freePort();
+			const open = await freePort();
+			const tls = [`cafile ${certs.ca.path}`, `certfile ${certs.server.chain}`, `keyfile ${certs.server.key}`];
+			const mtlsBroker = await startBroker({
+				listener: false,
+				port,
+				lines: [
+					...(process.getuid?.() === 0 ? ["user root"] : []),
+					`listener ${port} 127.0.0.1`, ...tls, "require_certificate true",
+					`listener ${open} 127.0.0.1`, ...tls,
+				],
+			});
+			cleanups.push(() => mtlsBroker.stop());
+			const control = { name: "no-client-cert", ca: "ca.pem" };
+			if (wanted("6c")) {
+				const encrypted = process.env.MCSIM_MTLS_ENCRYPTED === "1" ? MTLS_ENCRYPTED_FORMS : [];
+				const forms = [...MTLS_FORMS, ...encrypted];
+				const so = await buildOrFail("mtls", mtlsConfig(certs, [...forms, control], { host, port, id: "sdkcheck-mtls" }), [mtlsNames["6c"]]);
+				if (so) {
+					const before = mtlsBroker.log().length;
+					const { why, summary } = checkMutualTls(await simulate(so, 120), forms, control);
+					report(mtlsNames["6c"], why, summary && `${summary}; broker: ${opensslErrors(mtlsBroker.log().slice(before))}`);
+				}
+			}
+			if (wanted("6d")) {
+				// the same app with config.tls.DHE_RSA true (mtls/dhe_rsa/manifest.json: mcconfig's
+				// key=value sets top-level strings only, not tls.DHE_RSA)
+				const serverOnly = { ...MTLS_FORMS[0], name: `server-only-${MTLS_FORMS[0].name}`, port: open };
+				const so = await buildOrFail("mtls/dhe_rsa", mtlsConfig(certs, [...MTLS_FORMS, serverOnly], { host, port, id: "sdkcheck-mtls-dhe" }), [mtlsNames["6d"]]);
+				if (so) {
+					const before = mtlsBroker.log().length;
+					const { why, summary } = checkDheRsaLimit(await simulate(so, 120), MTLS_FORMS, serverOnly);
+					report(mtlsNames["6d"], why, summary && `${summary}; broker: ${opensslErrors(mtlsBroker.log().slice(before))}`);
+				}
+			}
+		}
+
 		if (wanted("7")) {
 			const name = "7 failover to the backup broker";
 			const brokerB = await startBroker();
@@ -564,6 +758,7 @@ async function main() {
 		// one build serves them all, so each can be chosen alone ("--only 9c") or all ("--only 9")
 		const atWanted = Object.keys(atNames).filter((key) => !options.only || options.only.has(key) || options.only.has("9"));
 		if (atWanted.length) {
+			({ startModem, burst, waitCount } = await import("../at/_uart.mjs"));
 			const uartPort = await freePort();
 			const so = await buildOrFail(join(options.mqttc, "hosts/examples/at-modem"), { uart_port: uartPort, uart_baud: 115200 }, atWanted.map((k) => atNames[k][0]));
 			if (so) {
