@@ -9,11 +9,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import tls from "node:tls";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import ts from "typescript";
+import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { startApp } from "../hosts/xs/host.mjs";
 import { startBroker, mosquittoSub, freePort } from "./lib/broker.mjs";
 import { startDriver, connected } from "./lib/driver.mjs";
@@ -243,7 +240,6 @@ test("a CA bundle whose right CA comes second connects in the same attempt, with
 test("create returns null, with the reason traced, for what Moddable's TLS cannot use", async () => {
 	const base = { server_cert: certs.ca.pem, client_cert: certs.client.pem };
 	const cases = [
-		[{ ...base, client_key: certs.client.keyEncrypted, client_password: "123456" }, /encrypted/],
 		[{ ...base, client_key: certs.client.keyEncrypted }, /encrypted/],
 		[{ ...base, client_key: certs.client.keyEc }, /RSA/],
 		[{ ...base, client_key: certs.client.keyEcSec1 }, /RSA/],
@@ -277,39 +273,30 @@ test("ssl given to an app built without TLS: create returns null and says which 
 	}
 });
 
-/** modules/mqttc/tls.ts loaded under Node (it imports types only). */
-async function loadTls() {
-	const source = readFileSync(new URL("../modules/mqttc/tls.ts", import.meta.url), "utf8");
-	const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
-	const dir = mkdtempSync(join(tmpdir(), "mqttc-tls-"));
-	writeFileSync(join(dir, "tls.mjs"), out.outputText);
-	try {
-		return await import(pathToFileURL(join(dir, "tls.mjs")).href);
-	}
-	finally {
-		rmSync(dir, { recursive: true, force: true });
-	}
-}
+/** What mqttc/tls makes of `ssl` in the XS engine, as create() runs it (the client app's
+ * tlsSettings): {reason} or {secure, authorities} with their buffers as {hex}, and {ms}. */
+const settingsOf = (ssl) => driver.app.call("tlsSettings", ssl);
+const hex = (bytes) => Buffer.from(bytes).toString("hex");
 
 test("what SecureSocket is given is DER, byte for byte what openssl writes (a device, unlike the XS host, accepts nothing else)", async () => {
-	const { tlsSettings } = await loadTls();
-	const hex = (bytes) => Buffer.from(bytes).toString("hex");
-	let s = tlsSettings({ server_cert: certs.ca.pem });
-	assert.equal(hex(s.secure.certificate), hex(certs.ca.der));
+	let s = await settingsOf({ server_cert: certs.ca.pem });
+	assert.equal(s.secure.certificate.hex, hex(certs.ca.der));
 	assert.equal(s.secure.verify, true);
-	s = tlsSettings({ server_cert: crlf(certs.other.pem + certs.ca.pem) });
-	assert.deepEqual(s.authorities.map(hex), [hex(certs.other.der), hex(certs.ca.der)], "a PEM bundle, in order");
-	s = tlsSettings({ server_cert: Buffer.concat([certs.other.der, certs.ca.der]) });
-	assert.deepEqual(s.authorities.map(hex), [hex(certs.other.der), hex(certs.ca.der)], "concatenated DER, split");
+	s = await settingsOf({ server_cert: crlf(certs.other.pem + certs.ca.pem) });
+	assert.deepEqual(s.authorities.map((a) => a.hex), [hex(certs.other.der), hex(certs.ca.der)], "a PEM bundle, in order");
+	s = await settingsOf({ server_cert: Buffer.concat([certs.other.der, certs.ca.der]) });
+	assert.deepEqual(s.authorities.map((a) => a.hex), [hex(certs.other.der), hex(certs.ca.der)], "concatenated DER, split");
 	for (const key of [certs.client.key, crlf(certs.client.keyPkcs1), certs.client.keyDer, certs.client.keyPkcs1Der]) {
-		s = tlsSettings({ client_cert: certs.client.pem, client_key: key });
-		assert.equal(hex(s.secure.clientKey), hex(certs.client.keyDer), "every RSA key form becomes PKCS#8 DER");
-		assert.deepEqual(s.secure.clientCertificates.map(hex), [hex(certs.client.der)]);
+		s = await settingsOf({ client_cert: certs.client.pem, client_key: key });
+		assert.equal(s.secure.clientKey.hex, hex(certs.client.keyDer), "every RSA key form becomes PKCS#8 DER");
+		assert.deepEqual(s.secure.clientCertificates.map((c) => c.hex), [hex(certs.client.der)]);
 	}
-	assert.equal(tlsSettings(true).secure.verify, true, "ssl = true verifies (with the built-in CA store)");
-	assert.equal(tlsSettings(true).secure.certificate, undefined);
-	assert.deepEqual([0, 1, 2, undefined].map((verify) => tlsSettings({ verify }).secure.verify), [false, false, true, true]);
-	s = tlsSettings({ alpn: "mqtt", server_name: "broker.example" });
+	assert.equal((await settingsOf(true)).secure.verify, true, "ssl = true verifies (with the built-in CA store)");
+	assert.equal((await settingsOf(true)).secure.certificate, undefined);
+	const verifies = [];
+	for (const verify of [0, 1, 2, undefined]) verifies.push((await settingsOf({ verify })).secure.verify);
+	assert.deepEqual(verifies, [false, false, true, true]);
+	s = await settingsOf({ alpn: "mqtt", server_name: "broker.example" });
 	assert.equal(s.secure.applicationLayerProtocolNegotiation, "mqtt");
 	assert.equal(s.secure.serverName, "broker.example");
 });
