@@ -1,7 +1,8 @@
 /*
  * Encrypted private keys, decrypted once at create() with the pass phrase
  * (client_password), by the SDK's native `crypt` primitives (Digest, BlockCipher, Mode):
- * no cipher or hash in JavaScript. The two forms openssl writes:
+ * no cipher or hash in JavaScript (the only byte loops: the HMAC pads, once per key, and the
+ * PKCS#7 pad check). The two forms openssl writes:
  * - PKCS#8 EncryptedPrivateKeyInfo ("ENCRYPTED PRIVATE KEY", or its DER) with PBES2:
  *   PBKDF2 with HMAC-SHA-1/224/256/384/512, and AES-128/192/256-CBC, DES-EDE3-CBC or DES-CBC;
  * - traditional PEM ("Proc-Type: 4,ENCRYPTED", "DEK-Info: <cipher>,<hex IV>"), whose key is
@@ -119,11 +120,15 @@ function prfHash(id: string): Hash | undefined {
 	return undefined;
 }
 
-/** PBKDF2 (RFC 8018) with HMAC over one native Digest: `length` bytes of key. */
+/**
+ * PBKDF2 (RFC 8018) with HMAC over one native Digest: `length` bytes of key. The blocks
+ * U_1 ^ U_2 ^ ... are XORed as BigInts (XS's BigInt.fromArrayBuffer and ArrayBuffer.fromBigInt),
+ * natively, not byte by byte in JavaScript: half the bytecode of a Uint32Array loop.
+ */
 function pbkdf2(hash: Hash, password: ArrayBuffer, salt: ArrayBuffer, iterations: number, length: number): ArrayBuffer {
 	const digest = new Digest(hash);
 	const blockSize = digest.blockSize;
-	const words = digest.outputSize >> 2;
+	const size = digest.outputSize;
 	let secret = new Uint8Array(password);
 	if (secret.length > blockSize) {
 		digest.write(password);
@@ -138,22 +143,25 @@ function pbkdf2(hash: Hash, password: ArrayBuffer, salt: ArrayBuffer, iterations
 	const inner = ipad.buffer, outer = opad.buffer;
 	const key = new Uint8Array(length);
 	const index = new Uint8Array(4);
-	for (let at = 0; at < length; at += words << 2) {
+	for (let at = 0; at < length; at += size) {
 		index[3]++;
 		digest.reset(); digest.write(inner); digest.write(salt); digest.write(index.buffer);
 		let u = digest.close();
 		digest.reset(); digest.write(outer); digest.write(u);
 		u = digest.close();
-		const t = new Uint32Array(u.slice(0));
+		let t = BigInt.fromArrayBuffer(u) as unknown as bigint;
 		for (let n = 1; n < iterations; n++) {
 			digest.reset(); digest.write(inner); digest.write(u);
 			u = digest.close();
 			digest.reset(); digest.write(outer); digest.write(u);
 			u = digest.close();
-			const w = new Uint32Array(u);
-			for (let j = 0; j < words; j++) t[j] ^= w[j];
+			t ^= BigInt.fromArrayBuffer(u) as unknown as bigint;
 		}
-		key.set(new Uint8Array(t.buffer).subarray(0, length - at), at);
+		// fromBigInt writes no leading zero bytes: align right in a block of the digest's size
+		const bytes = new Uint8Array(ArrayBuffer.fromBigInt(t));
+		const block = new Uint8Array(size);
+		block.set(bytes.subarray(Math.max(0, bytes.length - size)), Math.max(0, size - bytes.length));
+		key.set(block.subarray(0, length - at), at);
 	}
 	return key.buffer;
 }
