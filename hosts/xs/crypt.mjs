@@ -63,7 +63,7 @@ export class CryptModel {
 	/**
 	 * Whole blocks through a cipher: kind, chaining, encrypt, key length, key, iv length, iv, data.
 	 * DES is DES-EDE3 with K1 = K2 = K3 (the same cipher), as OpenSSL 3 keeps single DES
-	 * in its legacy provider only.
+	 * in its legacy provider only. TDES decryption is modCrypt.c's, see tdesDecrypt().
 	 * @param {Uint8Array} bytes
 	 */
 	cipher(bytes) {
@@ -72,6 +72,8 @@ export class CryptModel {
 		const ivLength = bytes[4 + keyLength];
 		const iv = bytes.subarray(5 + keyLength, 5 + keyLength + ivLength);
 		const data = bytes.subarray(5 + keyLength + ivLength);
+		if (kind === TDES && !encrypt)
+			return tdesDecrypt(key, chaining === ECB ? undefined : iv, data);
 		const mode = chaining === ECB ? "ecb" : "cbc";
 		let algorithm;
 		if (kind === AES)
@@ -90,4 +92,28 @@ export class CryptModel {
 		run.setAutoPadding(false);
 		return Buffer.concat([run.update(data), run.final()]);
 	}
+}
+
+/** @param {Uint8Array} key 8 bytes @param {boolean} encrypt @param {Uint8Array} data whole blocks */
+function des(key, encrypt, data) {
+	const k = Buffer.concat([key, key, key]);
+	const run = encrypt ? crypto.createCipheriv("des-ede3-ecb", k, null) : crypto.createDecipheriv("des-ede3-ecb", k, null);
+	run.setAutoPadding(false);
+	return Buffer.concat([run.update(data), run.final()]);
+}
+
+/**
+ * TDES decryption as modCrypt.c does it (SDK 8.2.3, unchanged since 2019): its key schedules
+ * are K1 decrypting, K2 encrypting, K3 decrypting, applied in that order, so a block is
+ * D_K3(E_K2(D_K1(c))), where DES-EDE3 decryption is D_K1(E_K2(D_K3(c))): the two agree only
+ * when K1 = K3 (8- and 16-byte keys). Encryption (E_K1, D_K2, E_K3) is the standard one.
+ * CBC chains over the result as modCrypt.c's Mode does: plain = block XOR previous ciphertext.
+ * @param {Uint8Array} key 24 bytes @param {Uint8Array | undefined} iv @param {Uint8Array} data
+ */
+function tdesDecrypt(key, iv, data) {
+	const blocks = des(key.subarray(16, 24), false, des(key.subarray(8, 16), true, des(key.subarray(0, 8), false, data)));
+	if (iv)
+		for (let i = 0; i < blocks.length; i++)
+			blocks[i] ^= i < 8 ? iv[i] : data[i - 8];
+	return blocks;
 }

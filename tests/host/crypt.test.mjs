@@ -94,19 +94,27 @@ test("AES-128/192/256 in CBC and ECB: the NIST SP 800-38A vectors, both ways, ch
 	assert.deepEqual([zeros[0].hex, noIv[0].hex], [expected, expected]);
 });
 
-test("DES (FIPS 81 \"Now is t\"), and TDES with 24-, 16- and 8-byte keys as modCrypt.c expands them", async () => {
+test("DES (FIPS 81 \"Now is t\"); TDES with 24-, 16- and 8-byte keys as modCrypt.c expands them, and its decryption order", async () => {
 	assert.deepEqual(await app.call("block", "DES", "0123456789abcdef", "encrypt", hex("Now is t")),
 		{ hex: "3fa40e8a984d4815", keySize: 8, blockSize: 8, isResult: false });
 	assert.equal((await app.call("block", "DES", "0123456789abcdef0011", "decrypt", "3fa40e8a984d4815")).hex, hex("Now is t"), "DES uses the first 8 key bytes");
 	const k1 = "0123456789abcdef", k2 = "23456789abcdef01", k3 = "456789abcdef0123";
 	const data = hex("The quick brown fox jumps over t");
 	const iv = "f69f2445df4f9b17";
-	const node = (cipher, key) => crypto.createCipheriv(cipher, Buffer.from(key, "hex"), Buffer.from(iv, "hex")).setAutoPadding(false).update(Buffer.from(data, "hex")).toString("hex");
+	const node = (cipher, key) => crypto.createCipheriv(cipher, Buffer.from(key, "hex"), cipher.endsWith("ecb") ? null : Buffer.from(iv, "hex")).setAutoPadding(false).update(Buffer.from(data, "hex")).toString("hex");
 	for (const [key, reference, keySize] of [[k1 + k2 + k3, node("des-ede3-cbc", k1 + k2 + k3), 24], [k1 + k2, node("des-ede-cbc", k1 + k2), 16], [k1, node("des-ede3-cbc", k1 + k1 + k1), 8]]) {
 		const r = await app.call("mode", "CBC", "TDES", key, iv, undefined, [["encrypt", data], ["setIV", iv], ["decrypt", reference]]);
-		assert.deepEqual([r[0].hex, r[2].hex], [reference, data], `TDES with a ${keySize}-byte key`);
+		assert.equal(r[0].hex, reference, `TDES with a ${keySize}-byte key encrypts as DES-EDE3`);
+		if (keySize < 24)
+			assert.equal(r[2].hex, data, `and, K3 being K1, decrypts what it encrypted`);
+		else
+			assert.notEqual(r[2].hex, data, "with three keys, modCrypt.c's decryption (D_K1, E_K2, D_K3, in that order) is not DES-EDE3's");
 		assert.equal((await app.call("block", "TDES", key, "encrypt", data)).keySize, keySize);
 	}
+	// it is DES-EDE3 decryption with the keys in reverse order
+	const reversed = await app.call("mode", "CBC", "TDES", k3 + k2 + k1, iv, undefined, [["decrypt", node("des-ede3-cbc", k1 + k2 + k3)]]);
+	assert.equal(reversed[0].hex, data);
+	assert.equal((await app.call("block", "TDES", k3 + k2 + k1, "decrypt", node("des-ede3-ecb", k1 + k2 + k3).slice(0, 16))).hex, data.slice(0, 16));
 });
 
 test("CBC decrypt returns a resizable ArrayBuffer; PKCS#7 padding goes only with padding true AND eof, unchecked, and never past a block", async () => {
