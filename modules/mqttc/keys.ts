@@ -22,16 +22,10 @@ import { Digest, BlockCipher, Mode } from "crypt";
 export const MAX_ITERATIONS = 100000;
 
 type Hash = "SHA1" | "SHA224" | "SHA256" | "SHA384" | "SHA512";
-interface Cipher { readonly name: "AES" | "DES" | "TDES"; readonly keySize: number; readonly blockSize: number; readonly label: string }
+interface Cipher { readonly name: "AES" | "DES" | "TDES"; readonly keySize: number; readonly blockSize: number; readonly label: string; readonly oid: string }
 interface Element { readonly tag: number; readonly body: number; readonly end: number }
 
 const SEQUENCE = 0x30, INTEGER = 0x02, OCTET_STRING = 0x04, OID = 0x06;
-
-const AES_128: Cipher = Object.freeze({ name: "AES", keySize: 16, blockSize: 16, label: "AES-128-CBC" });
-const AES_192: Cipher = Object.freeze({ name: "AES", keySize: 24, blockSize: 16, label: "AES-192-CBC" });
-const AES_256: Cipher = Object.freeze({ name: "AES", keySize: 32, blockSize: 16, label: "AES-256-CBC" });
-const DES_EDE3: Cipher = Object.freeze({ name: "TDES", keySize: 24, blockSize: 8, label: "DES-EDE3-CBC" });
-const DES: Cipher = Object.freeze({ name: "DES", keySize: 8, blockSize: 8, label: "DES-CBC" });
 
 // Object identifiers as strings of their DER content bytes (one character per byte).
 const PKCS5 = "\x2A\x86\x48\x86\xF7\x0D\x01\x05";           // 1.2.840.113549.1.5
@@ -43,6 +37,17 @@ const HMAC = "\x2A\x86\x48\x86\xF7\x0D\x02";                // 1.2.840.113549.2:
 const NIST_AES = "\x60\x86\x48\x01\x65\x03\x04\x01";        // 2.16.840.1.101.3.4.1: .2 .22 .42 = 128/192/256-CBC
 const DES_EDE3_CBC = "\x2A\x86\x48\x86\xF7\x0D\x03\x07";    // 1.2.840.113549.3.7
 const DES_CBC = "\x2B\x0E\x03\x02\x07";                     // 1.3.14.3.2.7
+
+/** The ciphers: the SDK's BlockCipher name, key and block sizes, DEK-Info name, PBES2 OID. */
+const CIPHERS: readonly Cipher[] = Object.freeze([
+	Object.freeze({ name: "AES", keySize: 16, blockSize: 16, label: "AES-128-CBC", oid: NIST_AES + "\x02" }),
+	Object.freeze({ name: "AES", keySize: 24, blockSize: 16, label: "AES-192-CBC", oid: NIST_AES + "\x16" }),
+	Object.freeze({ name: "AES", keySize: 32, blockSize: 16, label: "AES-256-CBC", oid: NIST_AES + "\x2A" }),
+	Object.freeze({ name: "TDES", keySize: 24, blockSize: 8, label: "DES-EDE3-CBC", oid: DES_EDE3_CBC }),
+	Object.freeze({ name: "DES", keySize: 8, blockSize: 8, label: "DES-CBC", oid: DES_CBC }),
+] as const);
+/** HMAC OIDs end in 7..11: SHA-1, SHA-224, SHA-256, SHA-384, SHA-512. */
+const HASHES: readonly Hash[] = Object.freeze(["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"] as const);
 
 const MALFORMED = "client_key: malformed encrypted key";
 const MISSING = "client_key is encrypted: client_password is needed";
@@ -98,26 +103,8 @@ function integer(der: Uint8Array, e: Element): number {
 	return value;
 }
 
-function pbes2Cipher(id: string): Cipher | undefined {
-	switch (id) {
-	case NIST_AES + "\x02": return AES_128;
-	case NIST_AES + "\x16": return AES_192;
-	case NIST_AES + "\x2A": return AES_256;
-	case DES_EDE3_CBC: return DES_EDE3;
-	case DES_CBC: return DES;
-	}
-	return undefined;
-}
-
 function prfHash(id: string): Hash | undefined {
-	switch (id) {
-	case HMAC + "\x07": return "SHA1";
-	case HMAC + "\x08": return "SHA224";
-	case HMAC + "\x09": return "SHA256";
-	case HMAC + "\x0A": return "SHA384";
-	case HMAC + "\x0B": return "SHA512";
-	}
-	return undefined;
+	return id.length === HMAC.length + 1 && id.startsWith(HMAC) ? HASHES[id.charCodeAt(HMAC.length) - 7] : undefined;
 }
 
 /**
@@ -182,11 +169,28 @@ function bytesToKey(password: ArrayBuffer, salt: ArrayBuffer, length: number): A
 	return key.buffer;
 }
 
+/**
+ * The SDK's TDES for decrypting with `key`. modCrypt.c (8.2.3) decrypts with its three key
+ * schedules in encryption order, D_K1 then E_K2 then D_K3, which undoes DES-EDE3 only when
+ * K1 = K3; given K3|K2|K1 it undoes it. An SDK that decrypts what it encrypts gets the key as is.
+ */
+function tdes(key: ArrayBuffer): BlockCipher {
+	const cipher = new BlockCipher("TDES", key);
+	const back = new Uint32Array(cipher.decrypt(cipher.encrypt(new ArrayBuffer(8))));
+	if (!back[0] && !back[1]) return cipher;
+	const k = new Uint8Array(key), reversed = new Uint8Array(24);
+	reversed.set(k.subarray(16, 24), 0);
+	reversed.set(k.subarray(8, 16), 8);
+	reversed.set(k.subarray(0, 8), 16);
+	return new BlockCipher("TDES", reversed.buffer);
+}
+
 /** CBC decryption, then the checks that tell a wrong pass phrase: PKCS#7 padding, and
  * exactly one DER SEQUENCE before it. */
 function decrypt(cipher: Cipher, key: ArrayBuffer, iv: ArrayBuffer, data: Uint8Array): Uint8Array {
 	if (!data.length || data.length % cipher.blockSize) throw MALFORMED;
-	const plain = new Uint8Array(new Mode("CBC", new BlockCipher(cipher.name, key), iv).decrypt(data));
+	const block = cipher.name === "TDES" ? tdes(key) : new BlockCipher(cipher.name, key);
+	const plain = new Uint8Array(new Mode("CBC", block, iv).decrypt(data));
 	const pad = plain[plain.length - 1];
 	const length = plain.length - pad;
 	if (pad < 1 || pad > cipher.blockSize) throw WRONG;
@@ -247,7 +251,8 @@ export function decryptPkcs8(der: Uint8Array, password: string | undefined): Uin
 		}
 		const encryption = take(der, kdf.end, params.end, SEQUENCE);
 		const cipherName = take(der, encryption.body, encryption.end, OID);
-		const cipher = pbes2Cipher(oid(der, cipherName));
+		const cipherId = oid(der, cipherName);
+		const cipher = CIPHERS.find((c) => c.oid === cipherId);
 		if (!cipher) throw `client_key: cipher ${dotted(der, cipherName)} is not supported (AES-128/192/256-CBC, DES-EDE3-CBC and DES-CBC are)`;
 		const iv = take(der, cipherName.end, encryption.end, OCTET_STRING);
 		const data = take(der, algorithm.end, info.end, OCTET_STRING);
@@ -270,15 +275,8 @@ export function decryptPkcs8(der: Uint8Array, password: string | undefined): Uin
 export function decryptTraditional(der: Uint8Array, headers: string, password: string | undefined): Uint8Array | string {
 	const dekInfo = /DEK-Info:[ \t]*([^ \t\r\n,]+)[ \t]*,[ \t]*([0-9A-Fa-f]*)/.exec(headers);
 	if (!dekInfo) return `${MALFORMED} (no DEK-Info header)`;
-	let cipher: Cipher | undefined;
-	switch (dekInfo[1].toUpperCase()) {
-	case "AES-128-CBC": cipher = AES_128; break;
-	case "AES-192-CBC": cipher = AES_192; break;
-	case "AES-256-CBC": cipher = AES_256; break;
-	case "DES-EDE3-CBC": cipher = DES_EDE3; break;
-	case "DES-CBC": cipher = DES; break;
-	default: return `client_key: cipher ${dekInfo[1]} is not supported (AES-128/192/256-CBC, DES-EDE3-CBC and DES-CBC are)`;
-	}
+	const cipher = CIPHERS.find((c) => c.label === dekInfo[1].toUpperCase());
+	if (!cipher) return `client_key: cipher ${dekInfo[1]} is not supported (AES-128/192/256-CBC, DES-EDE3-CBC and DES-CBC are)`;
 	const hex = dekInfo[2];
 	if (hex.length !== cipher.blockSize * 2) return `${MALFORMED} (DEK-Info IV)`;
 	if (password === undefined) return MISSING;
