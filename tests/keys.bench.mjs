@@ -62,6 +62,7 @@ export class Digest {
 Digest.prototype.write = Math.abs;
 Digest.prototype.reset = Math.abs;
 export class BlockCipher {}
+BlockCipher.prototype.encrypt = BlockCipher.prototype.decrypt = ArrayBuffer.prototype.slice.bind(new ArrayBuffer(8), 0);
 export class Mode {}
 Mode.prototype.decrypt = ArrayBuffer.prototype.slice.bind(plain, 0);
 `,
