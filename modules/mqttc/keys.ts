@@ -264,7 +264,7 @@ export function decryptPkcs8(der: Uint8Array, password: string | undefined): Uin
 			throw `client_key: PBKDF2 iteration count ${iterations < 0 ? "over 2^31" : iterations} is above mqttc's limit of ${MAX_ITERATIONS} (create() would block the device for too long): re-encrypt it with openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 2048`;
 		if (password === undefined) throw MISSING;
 		const key = pbkdf2(hash, ArrayBuffer.fromString(password), der.slice(salt.body, salt.end).buffer, iterations, cipher.keySize);
-		return decrypt(cipher, key, der.slice(iv.body, iv.end).buffer, der.subarray(data.body, data.end));
+		return decrypt(cipher, key, der.slice(iv.body, iv.end).buffer, der.slice(data.body, data.end));
 	}
 	catch (e) {
 		return reason(e);
