@@ -8,6 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startApp, readManifest } from "../hosts/xs/host.mjs";
@@ -157,6 +158,24 @@ test("emulation: writes and JSON.stringify on preloaded state throw, as in ROM (
 	assert.equal(probe.stringifyRuntime, "no error");
 	assert.match(probe.fixtureCounter, /TypeError: .*set sent: not writable/);
 	assert.match(probe.fixtureStaticSet, /TypeError: add: read only collection/);
+});
+
+test("emulation: encrypted keys (PBES2 PKCS#8 and traditional PEM) decrypt with mqttc/keys and mqttc/tls in ROM", async () => {
+	const rsa = (privateKeyEncoding) => generateKeyPairSync("rsa", { modulusLength: 1024, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding }).privateKey;
+	const keys = [
+		rsa({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "rom" }),
+		rsa({ type: "pkcs1", format: "pem", cipher: "des-ede3-cbc", passphrase: "rom" }),
+	];
+	// create() decrypts at once; the certificate is not looked into before a connection
+	const client_cert = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+	for (const [i, client_key] of keys.entries()) {
+		assert.match(client_key, i ? /Proc-Type: 4,ENCRYPTED/ : /BEGIN ENCRYPTED PRIVATE KEY/);
+		assert.equal(await app.call("create", `key${i}`, "127.0.0.1", broker.port, { client_cert, client_key, client_password: "rom" }, null), true, `key ${i}`);
+		assert.equal(await app.call("create", `wrong${i}`, "127.0.0.1", broker.port, { client_cert, client_key, client_password: "mor" }, null), false);
+	}
+	assert.match(app.output, /mqttc: create: client_password is wrong/);
+	for (const sign of ["not writable", "not extensible", "read only"]) assert.ok(!app.output.includes(sign), sign);
+	assert.deepEqual(await app.call("changed"), [], "no exported binding of mqttc changed");
 });
 
 test("emulation: the core scenarios run with mqttc in ROM and never write to it", async () => {

@@ -9,15 +9,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import tls from "node:tls";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import ts from "typescript";
+import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { startApp } from "../hosts/xs/host.mjs";
 import { startBroker, mosquittoSub, freePort } from "./lib/broker.mjs";
 import { startDriver, connected } from "./lib/driver.mjs";
-import { makeCerts, crlf } from "./lib/certs.mjs";
+import { makeCerts, crlf, PASSPHRASE, UNICODE_PASSPHRASE } from "./lib/certs.mjs";
 
 const WAIT = 10000;
 let certs;
@@ -243,7 +240,6 @@ test("a CA bundle whose right CA comes second connects in the same attempt, with
 test("create returns null, with the reason traced, for what Moddable's TLS cannot use", async () => {
 	const base = { server_cert: certs.ca.pem, client_cert: certs.client.pem };
 	const cases = [
-		[{ ...base, client_key: certs.client.keyEncrypted, client_password: "123456" }, /encrypted/],
 		[{ ...base, client_key: certs.client.keyEncrypted }, /encrypted/],
 		[{ ...base, client_key: certs.client.keyEc }, /RSA/],
 		[{ ...base, client_key: certs.client.keyEcSec1 }, /RSA/],
@@ -277,41 +273,101 @@ test("ssl given to an app built without TLS: create returns null and says which 
 	}
 });
 
-/** modules/mqttc/tls.ts loaded under Node (it imports types only). */
-async function loadTls() {
-	const source = readFileSync(new URL("../modules/mqttc/tls.ts", import.meta.url), "utf8");
-	const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } });
-	const dir = mkdtempSync(join(tmpdir(), "mqttc-tls-"));
-	writeFileSync(join(dir, "tls.mjs"), out.outputText);
-	try {
-		return await import(pathToFileURL(join(dir, "tls.mjs")).href);
-	}
-	finally {
-		rmSync(dir, { recursive: true, force: true });
-	}
-}
+/** What mqttc/tls makes of `ssl` in the XS engine, as create() runs it (the client app's
+ * tlsSettings): {reason} or {secure, authorities} with their buffers as {hex}, and {ms}. */
+const settingsOf = (ssl) => driver.app.call("tlsSettings", ssl);
+const hex = (bytes) => Buffer.from(bytes).toString("hex");
 
 test("what SecureSocket is given is DER, byte for byte what openssl writes (a device, unlike the XS host, accepts nothing else)", async () => {
-	const { tlsSettings } = await loadTls();
-	const hex = (bytes) => Buffer.from(bytes).toString("hex");
-	let s = tlsSettings({ server_cert: certs.ca.pem });
-	assert.equal(hex(s.secure.certificate), hex(certs.ca.der));
+	let s = await settingsOf({ server_cert: certs.ca.pem });
+	assert.equal(s.secure.certificate.hex, hex(certs.ca.der));
 	assert.equal(s.secure.verify, true);
-	s = tlsSettings({ server_cert: crlf(certs.other.pem + certs.ca.pem) });
-	assert.deepEqual(s.authorities.map(hex), [hex(certs.other.der), hex(certs.ca.der)], "a PEM bundle, in order");
-	s = tlsSettings({ server_cert: Buffer.concat([certs.other.der, certs.ca.der]) });
-	assert.deepEqual(s.authorities.map(hex), [hex(certs.other.der), hex(certs.ca.der)], "concatenated DER, split");
+	s = await settingsOf({ server_cert: crlf(certs.other.pem + certs.ca.pem) });
+	assert.deepEqual(s.authorities.map((a) => a.hex), [hex(certs.other.der), hex(certs.ca.der)], "a PEM bundle, in order");
+	s = await settingsOf({ server_cert: Buffer.concat([certs.other.der, certs.ca.der]) });
+	assert.deepEqual(s.authorities.map((a) => a.hex), [hex(certs.other.der), hex(certs.ca.der)], "concatenated DER, split");
 	for (const key of [certs.client.key, crlf(certs.client.keyPkcs1), certs.client.keyDer, certs.client.keyPkcs1Der]) {
-		s = tlsSettings({ client_cert: certs.client.pem, client_key: key });
-		assert.equal(hex(s.secure.clientKey), hex(certs.client.keyDer), "every RSA key form becomes PKCS#8 DER");
-		assert.deepEqual(s.secure.clientCertificates.map(hex), [hex(certs.client.der)]);
+		s = await settingsOf({ client_cert: certs.client.pem, client_key: key });
+		assert.equal(s.secure.clientKey.hex, hex(certs.client.keyDer), "every RSA key form becomes PKCS#8 DER");
+		assert.deepEqual(s.secure.clientCertificates.map((c) => c.hex), [hex(certs.client.der)]);
 	}
-	assert.equal(tlsSettings(true).secure.verify, true, "ssl = true verifies (with the built-in CA store)");
-	assert.equal(tlsSettings(true).secure.certificate, undefined);
-	assert.deepEqual([0, 1, 2, undefined].map((verify) => tlsSettings({ verify }).secure.verify), [false, false, true, true]);
-	s = tlsSettings({ alpn: "mqtt", server_name: "broker.example" });
+	assert.equal((await settingsOf(true)).secure.verify, true, "ssl = true verifies (with the built-in CA store)");
+	assert.equal((await settingsOf(true)).secure.certificate, undefined);
+	const verifies = [];
+	for (const verify of [0, 1, 2, undefined]) verifies.push((await settingsOf({ verify })).secure.verify);
+	assert.deepEqual(verifies, [false, false, true, true]);
+	s = await settingsOf({ alpn: "mqtt", server_name: "broker.example" });
 	assert.equal(s.secure.applicationLayerProtocolNegotiation, "mqtt");
 	assert.equal(s.secure.serverName, "broker.example");
+});
+
+/** The mutual-TLS `ssl` table with client key `key` (a form of certs.encrypted) and `password`. */
+function encryptedSsl(key, password = PASSPHRASE) {
+	return { server_cert: certs.ca.pem, client_cert: certs.client.pem, client_key: key, client_password: password };
+}
+
+test("mutual TLS with an encrypted key and client_password: each form openssl writes connects, publishes and receives", async () => {
+	// openssl pkcs8 -topk8 -v2 aes-256-cbc (PBES2, PBKDF2 HMAC-SHA-256, 2048 iterations);
+	// -v2prf hmacWithSHA1 -v2 aes-128-cbc; -v2 des3; openssl rsa -traditional -aes256 / -des3
+	const forms = ["pbes2Sha256Aes256", "pbes2Sha1Aes128", "pbes2Des3", "traditionalAes256", "traditionalDes3"];
+	for (const form of forms) {
+		const name = `enc-${form}`;
+		await connectTo(name, "127.0.0.1", mutual.port, encryptedSsl(certs.encrypted[form]));
+		await roundTrip(name, mutual, `tls/encrypted/${form}`);
+		await driver.call(name, "close");
+	}
+	// and the DER of an EncryptedPrivateKeyInfo, as bytes
+	await connectTo("enc-der", "127.0.0.1", mutual.port, encryptedSsl(certs.encrypted.der));
+	await driver.call("enc-der", "close");
+	for (const form of [...forms, "der"]) assert.match(mutual.log(), new RegExp(`New client connected .* as enc-${form} `), `the broker took ${form}'s CONNECT`);
+});
+
+test("every encrypted form decrypts in XS, with the SDK's crypt API, to openssl's unencrypted PKCS#8 DER byte for byte", async (t) => {
+	const e = certs.encrypted;
+	const cases = [
+		...["pbes2Sha256Aes256", "pbes2Sha1Aes128", "pbes2Des3", "pbes2Sha512Aes192", "traditionalAes256", "traditionalAes128", "traditionalDes3", "der"]
+			.map((form) => [form, e[form], PASSPHRASE]),
+		["CRLF line ends", crlf(e.traditionalAes256), PASSPHRASE],
+		["a non-ASCII pass phrase (UTF-8), PBES2", e.unicode, UNICODE_PASSPHRASE],
+		["a non-ASCII pass phrase (UTF-8), traditional", e.unicodeTraditional, UNICODE_PASSPHRASE],
+		...Object.entries(e.legacy ?? {}).map(([form, key]) => [`${form} (single DES)`, key, PASSPHRASE]),
+	];
+	for (const [form, key, password] of cases) {
+		const s = await settingsOf({ client_cert: certs.client.pem, client_key: key, client_password: password });
+		assert.equal(s.reason, undefined, `${form}: ${s.reason}`);
+		assert.equal(s.secure.clientKey.hex, hex(certs.client.keyDer), form);
+	}
+	if (!e.legacy) t.diagnostic("single DES not checked: this openssl has no legacy provider");
+});
+
+test("create returns null with the reason traced: a wrong or missing pass phrase, a scheme mqttc cannot decrypt, a non-RSA key inside", async () => {
+	const e = certs.encrypted;
+	const cases = [
+		[encryptedSsl(e.pbes2Sha256Aes256, "654321"), /^mqttc: create: client_password is wrong: client_key does not decrypt to a private key$/],
+		[encryptedSsl(e.pbes2Des3, "12345"), /client_password is wrong/],
+		[encryptedSsl(e.traditionalAes256, "654321"), /client_password is wrong/],
+		[encryptedSsl(e.traditionalDes3, ""), /client_password is wrong/],
+		[encryptedSsl(e.der, "1234567"), /client_password is wrong/],
+		[encryptedSsl(e.unicode, "passwoerd"), /client_password is wrong/],
+		[{ ...encryptedSsl(e.pbes2Sha1Aes128), client_password: undefined }, /^mqttc: create: client_key is encrypted: client_password is needed$/],
+		[{ ...encryptedSsl(e.traditionalDes3), client_password: undefined }, /client_key is encrypted: client_password is needed/],
+		[{ ...encryptedSsl(e.der), client_password: undefined }, /client_key is encrypted: client_password is needed/],
+		[encryptedSsl(e.scrypt), /client_key: key derivation scrypt is not supported \(PBES2 with PBKDF2 and AES-CBC or DES-EDE3-CBC is/],
+		[encryptedSsl(e.pbes1), /client_key: PKCS#12 PBE encryption \(1\.2\.840\.113549\.1\.12\.1\.3\) is not supported/],
+		[encryptedSsl(e.camellia), /client_key: cipher 1\.2\.392\.200011\.61\.1\.1\.1\.2 is not supported/],
+		[encryptedSsl(e.traditionalCamellia), /client_key: cipher CAMELLIA-128-CBC is not supported/],
+		[encryptedSsl(e.tooManyIterations), /client_key: PBKDF2 iteration count 100001 is above mqttc's limit of 100000/],
+		[encryptedSsl(e.ec), /client_key: not an RSA key/],
+		[encryptedSsl(e.ecTraditional), /client_key: "EC PRIVATE KEY" is not supported/],
+		[encryptedSsl(e.pbes2Sha256Aes256, 123456), /client_password must be a string/],
+	];
+	for (const [i, [ssl, reason]] of cases.entries()) {
+		const traced = createReasons().length;
+		assert.equal(await driver.create(`refused${i}`, "127.0.0.1", mutual.port, ssl), false, `case ${i}`);
+		const lines = createReasons().slice(traced);
+		assert.equal(lines.length, 1, `case ${i}: one reason traced`);
+		assert.match(lines[0], reason, `case ${i}`);
+	}
 });
 
 test("a wrong CA is refused every time, whatever connected before: the SDK's session cache never skips verification", async () => {

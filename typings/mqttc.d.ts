@@ -34,9 +34,12 @@ declare module "mqttc" {
 		server_cert?: Certificate;
 		/** The device certificate, for mutual TLS. */
 		client_cert?: Certificate;
-		/** The device private key (unencrypted). */
+		/** The device private key (RSA): PEM "PRIVATE KEY", "RSA PRIVATE KEY" or "ENCRYPTED
+		 * PRIVATE KEY" (then with client_password), or DER of these. */
 		client_key?: Certificate;
-		/** Not supported on Moddable: create() returns null when it is set. */
+		/** Pass phrase of an encrypted client_key (openssl's PBES2 PKCS#8, or traditional PEM
+		 * with AES-CBC or DES-EDE3-CBC), decrypted once in create(); ignored for an unencrypted
+		 * key. A wrong or missing one makes create() return null. */
 		client_password?: string;
 		/** 0 no verification, 1 optional, 2 required (default). */
 		verify?: 0 | 1 | 2;

@@ -21,6 +21,7 @@ import path from "node:path";
 import tls from "node:tls";
 import { readManifest, stageApp } from "./manifest.mjs";
 import { K, OP, encodeMessage, decodeRecords } from "./protocol.mjs";
+import { CryptModel } from "./crypt.mjs";
 
 export { readManifest, stageApp, parseConfigArg } from "./manifest.mjs";
 
@@ -167,6 +168,8 @@ class XsApp {
 		this.closing = new Set();
 		/** @type {Map<number, HostTimer>} */
 		this.timers = new Map();
+		/** the `crypt` module's digests and ciphers (hosts/xs/crypt.mjs) */
+		this.crypt = new CryptModel();
 		this.timerSeq = 0;
 		/** @type {Map<number, {name: string, resolve: (v: any) => void, reject: (e: Error) => void}>} */
 		this.calls = new Map();
@@ -406,11 +409,14 @@ class XsApp {
 	/**
 	 * Apply the records of a reply or of a synchronous guest command.
 	 * @param {Uint8Array} bytes
-	 * @returns {number|undefined} a requested blocking delay (ms)
+	 * @returns {{delay?: number, answer?: Uint8Array}} a requested blocking delay (ms); the
+	 *   answer to a synchronous `crypt` call (a digest, ciphered blocks)
 	 */
 	_applyRecords(bytes) {
 		/** @type {number|undefined} */
 		let delay;
+		/** @type {Uint8Array|undefined} */
+		let answer;
 		for (const { op, id, payload } of decodeRecords(bytes)) {
 			if (this.finished)
 				break;
@@ -436,17 +442,28 @@ class XsApp {
 				case OP.DELAY:
 					delay = new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getFloat64(0, true);
 					break;
+				case OP.CRYPT:
+					try {
+						answer = this.crypt.apply(id, payload) ?? answer;
+					}
+					catch (e) {
+						this._finish(1, `xs host: crypt: ${/** @type {Error} */ (e).message}`);
+					}
+					break;
 				default:
 					this._finish(1, `xs host protocol error: unknown record op ${op}`);
 			}
 		}
-		return delay;
+		return { delay, answer };
 	}
 
-	/** Synchronous command from the guest (outside a turn, or a blocking call such as Timer.delay). */
+	/** Synchronous command from the guest (outside a turn, or a blocking call such as
+	 * Timer.delay or a `crypt` digest's close()). */
 	/** @param {Uint8Array} message */
 	async _onGuestCommand(message) {
-		const delay = this._applyRecords(message);
+		const { delay, answer } = this._applyRecords(message);
+		if (answer)
+			return answer;
 		if (delay === undefined)
 			return new Uint8Array(0);
 		if (this.virtual)

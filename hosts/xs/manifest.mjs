@@ -22,6 +22,8 @@ const KNOWN_SDK_INCLUDES = [
 	"examples/manifest_net.json",
 	"examples/manifest_typings.json",
 	"crypt/tls.json",
+	"crypt/tls_common.json",
+	"crypt/digest/manifest.json",
 	"network/socket/manifest.json",
 	"base/timer/manifest.json",
 	"network/net/manifest.json",
@@ -39,6 +41,17 @@ export const HOST_MODULES = {
 	"socket": "socket.js",
 	"securesocket": "securesocket.js",
 	"timer": "timer.js",
+};
+
+/**
+ * Modules the host provides only to apps that include the SDK manifest that brings them,
+ * as a real build has them only then: name -> [guest file, pattern of the SDK includes].
+ * `crypt` (Digest, BlockCipher, Mode) comes with crypt/digest/manifest.json, which
+ * crypt/tls.json includes through tls_common.json.
+ * @type {Record<string, [string, RegExp]>}
+ */
+export const SDK_HOST_MODULES = {
+	"crypt": ["crypt.js", /crypt\/(tls|tls_common|tls_419|digest\/manifest)\.json$/],
 };
 
 const PLATFORM = "lin";
@@ -240,7 +253,7 @@ function addModules(modules, file, dir, result, variables) {
 		const specs = toArray(value).filter(v => typeof v === "string").map(v => /** @type {string} */ (v));
 		const own = specs.filter(spec => !isSdkPath(spec));
 		if (own.length < specs.length && own.length === 0) {
-			if (key !== "*" && !(key in HOST_MODULES))
+			if (key !== "*" && !(key in HOST_MODULES) && !(key in SDK_HOST_MODULES))
 				result.warnings.push(`${file}: module "${key}" comes from the Moddable SDK and is not emulated by the XS host`);
 			continue;
 		}
@@ -353,6 +366,9 @@ export async function stageApp(manifest, options = {}) {
 	const sources = new Map();
 	for (const [name, file] of Object.entries(HOST_MODULES))
 		sources.set(name, { file: path.join(GUEST_DIR, file) });
+	for (const [name, [file, includes]] of Object.entries(SDK_HOST_MODULES))
+		if (manifest.sdkIncludes.some((include) => includes.test(include)))
+			sources.set(name, { file: path.join(GUEST_DIR, file) });
 	for (const [name, entry] of manifest.modules) {
 		if (name.startsWith("xs-host/"))
 			throw new Error(`${entry.manifest}: module name "${name}" is reserved by the XS host`);

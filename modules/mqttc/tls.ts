@@ -3,16 +3,18 @@
  * Moddable's TLS wants DER bytes; LuatOS apps pass PEM text read from files, so PEM is
  * converted here once, at create(). Moddable trusts exactly one CA certificate per
  * connection (the client rotates through a bundle) and parses client keys as RSA PKCS#8:
- * an RSA key in PKCS#1 form (PEM "RSA PRIVATE KEY" or DER) is wrapped into PKCS#8;
- * encrypted and non-RSA keys are refused with a reason, at create(), rather than failing
- * later inside the handshake.
+ * an RSA key in PKCS#1 form (PEM "RSA PRIVATE KEY" or DER) is wrapped into PKCS#8; an
+ * encrypted key is decrypted with client_password (mqttc/keys); non-RSA keys, and keys that
+ * do not decrypt, are refused with a reason, at create(), rather than failing later inside
+ * the handshake.
  */
 
 import type { SslOptions, SecureDictionary, TlsSettings } from "mqttc/types";
+import { isEncryptedKeyInfo, decryptPkcs8, decryptTraditional } from "mqttc/keys";
 
 
-/** One PEM block: its label and DER bytes. */
-interface PemBlock { label: string; der: Uint8Array; encrypted: boolean }
+/** One PEM block: its label, its header lines (Proc-Type, DEK-Info; "" when none) and DER bytes. */
+interface PemBlock { label: string; headers: string; der: Uint8Array; encrypted: boolean }
 
 /** Value of a base64 character, or -1 for characters that are skipped (white space). */
 function sextet(c: number): number {
@@ -73,13 +75,16 @@ function pemBlocks(text: string): PemBlock[] {
 		let bodyStart = labelEnd + 5;
 		// Headers such as "Proc-Type: 4,ENCRYPTED" end with a blank line.
 		const header = text.indexOf(":", bodyStart);
-		let encrypted = label.indexOf("ENCRYPTED") >= 0;
+		let headers = "";
 		if (header >= 0 && header < end) {
-			encrypted ||= text.slice(bodyStart, end).indexOf("ENCRYPTED") >= 0;
 			const blank = text.slice(bodyStart, end).search(/\r?\n\r?\n/);
-			if (blank >= 0) bodyStart += blank;
+			if (blank >= 0) {
+				headers = text.slice(bodyStart, bodyStart + blank);
+				bodyStart += blank;
+			}
 		}
-		blocks.push({ label, der: base64(text, bodyStart, end), encrypted });
+		const encrypted = label.indexOf("ENCRYPTED") >= 0 || headers.indexOf("ENCRYPTED") >= 0;
+		blocks.push({ label, headers, der: base64(text, bodyStart, end), encrypted });
 		at = end + endMarker.length;
 	}
 }
@@ -211,20 +216,29 @@ function rsaPkcs8(der: Uint8Array): ArrayBuffer | string {
 	}
 }
 
+/** A decrypted key as PKCS#8 DER, or the reason it did not decrypt. */
+function decrypted(result: Uint8Array | string): ArrayBuffer | string {
+	return typeof result === "string" ? result : rsaPkcs8(result);
+}
+
 /**
- * The private key as PKCS#8 DER, or a reason. Moddable has no PBES2 decryption (its PKCS8
- * module knows one RC4 scheme only), so an encrypted key is refused whatever the password;
- * a password next to an unencrypted key is ignored, as mbedTLS does on LuatOS.
+ * The private key as PKCS#8 DER, or a reason. An encrypted key (PEM "ENCRYPTED PRIVATE KEY"
+ * or its DER, or traditional PEM with "Proc-Type: 4,ENCRYPTED") is decrypted here, once,
+ * with `password` (Moddable's own PKCS8 module knows one RC4 scheme only); a password next
+ * to an unencrypted key is ignored, as mbedTLS does on LuatOS.
  */
-function privateKey(value: unknown): ArrayBuffer | string {
-	if (isBinary(value)) return rsaPkcs8(bytesOf(value));
+function privateKey(value: unknown, password: string | undefined): ArrayBuffer | string {
+	if (isBinary(value)) {
+		const der = bytesOf(value);
+		return isEncryptedKeyInfo(der) ? decrypted(decryptPkcs8(der, password)) : rsaPkcs8(der);
+	}
 	if (typeof value !== "string") return "client_key must be PEM text or DER bytes";
 	const block = pemBlocks(value).find((b) => b.label.endsWith("PRIVATE KEY"));
 	if (!block) return "client_key: no PEM PRIVATE KEY block found";
-	if (block.encrypted)
-		return "client_key is encrypted (client_password): Moddable's TLS cannot decrypt it; store it decrypted (openssl pkcs8 -topk8 -nocrypt)";
-	if (block.label === "PRIVATE KEY" || block.label === "RSA PRIVATE KEY") return rsaPkcs8(block.der);
-	return `client_key: "${block.label}" is not supported (${ONLY_RSA})`;
+	if (block.label === "ENCRYPTED PRIVATE KEY") return decrypted(decryptPkcs8(block.der, password));
+	if (block.label !== "PRIVATE KEY" && block.label !== "RSA PRIVATE KEY") return `client_key: "${block.label}" is not supported (${ONLY_RSA})`;
+	if (block.encrypted) return decrypted(decryptTraditional(block.der, block.headers, password));
+	return rsaPkcs8(block.der);
 }
 
 /** The `secure` dictionary for an `ssl` argument, or the reason it cannot be used. */
@@ -248,7 +262,7 @@ export function tlsSettings(ssl: true | SslOptions): TlsSettings | string {
 		const certs = certificates(ssl.client_cert, "client_cert");
 		if (typeof certs === "string") return certs;
 		if (ssl.client_password !== undefined && typeof ssl.client_password !== "string") return "client_password must be a string";
-		const key = privateKey(ssl.client_key);
+		const key = privateKey(ssl.client_key, ssl.client_password);
 		if (typeof key === "string") return key;
 		secure.clientCertificates = certs;
 		secure.clientKey = key;

@@ -13,9 +13,10 @@ export interface SslOptions {
 	server_cert?: string | ArrayBuffer | ArrayBufferView;
 	/** The device certificate for mutual TLS (PEM or DER). */
 	client_cert?: string | ArrayBuffer | ArrayBufferView;
-	/** The device private key (PEM or DER, unencrypted). */
+	/** The device private key (PEM or DER; RSA; encrypted with client_password, or not). */
 	client_key?: string | ArrayBuffer | ArrayBufferView;
-	/** Pass phrase of an encrypted private key: not supported on Moddable; create() returns null. */
+	/** Pass phrase of an encrypted client_key (PBES2 PKCS#8 or traditional PEM), decrypted once in
+	 * create() (mqttc/keys); ignored for an unencrypted key. */
 	client_password?: string;
 	/** 0 no verification, 1 optional (see README), 2 required (default). */
 	verify?: 0 | 1 | 2;

@@ -11,6 +11,8 @@
 //   selfSigned  a self-signed server certificate (SAN IP:127.0.0.1), for verify: 0
 //   client      "mqttc-device" signed by ca, key as PKCS#8, PKCS#1, DER, encrypted, and
 //               an EC key (which Moddable cannot use)
+//   encrypted   the client key encrypted with the pass phrase PASSPHRASE in each form
+//               openssl writes, and in forms mqttc refuses (see modules/mqttc/keys.ts)
 //
 // Each certificate comes as {pem, der, path}; keys as PEM text and paths.
 import { execFileSync } from "node:child_process";
@@ -31,6 +33,10 @@ export function pemToDer(pem) {
 	if (!body) throw new Error("no PEM block");
 	return Buffer.from(body[1].replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
 }
+
+/** The pass phrase of `certs.encrypted` (the seed's example); `encrypted.unicode` has UNICODE_PASSPHRASE. */
+export const PASSPHRASE = "123456";
+export const UNICODE_PASSPHRASE = "pässwörd-密码-🔑";
 
 export function makeCerts() {
 	const dir = mkdtempSync(join(tmpdir(), "mqttc-certs-"));
@@ -128,6 +134,47 @@ export function makeCerts() {
 	openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", at("ec.key"));
 	openssl("ec", "-in", at("ec.key"), "-out", at("ec.sec1.key"));
 
+	// The client key encrypted in each form: `openssl pkcs8 -topk8` (PKCS#8 "ENCRYPTED PRIVATE
+	// KEY", PBES2; openssl 3 defaults to PBKDF2 with HMAC-SHA-256, 2048 iterations) and
+	// `openssl rsa -traditional` ("RSA PRIVATE KEY" with Proc-Type/DEK-Info headers).
+	const encrypt = (name, args, { key = "client.key", pass = PASSPHRASE } = {}) => {
+		openssl(...args, "-in", at(key), "-passout", `pass:${pass}`, "-out", at(name));
+		return name;
+	};
+	const pkcs8 = (name, ...args) => encrypt(name, ["pkcs8", "-topk8", ...args]);
+	const traditional = (name, ...args) => encrypt(name, ["rsa", "-traditional", ...args]);
+	const encrypted = {
+		pbes2Sha256Aes256: pkcs8("enc-sha256-aes256.key", "-v2", "aes-256-cbc"),
+		pbes2Sha1Aes128: pkcs8("enc-sha1-aes128.key", "-v2prf", "hmacWithSHA1", "-v2", "aes-128-cbc"),
+		pbes2Des3: pkcs8("enc-des3.key", "-v2", "des3"),
+		pbes2Sha512Aes192: pkcs8("enc-sha512-aes192.key", "-v2prf", "hmacWithSHA512", "-v2", "aes-192-cbc"),
+		traditionalAes256: traditional("trad-aes256.key", "-aes256"),
+		traditionalAes128: traditional("trad-aes128.key", "-aes128"),
+		traditionalDes3: traditional("trad-des3.key", "-des3"),
+		der: pkcs8("enc-sha256-aes256.der", "-v2", "aes-256-cbc", "-outform", "DER"),
+		unicode: encrypt("enc-unicode.key", ["pkcs8", "-topk8", "-v2", "aes-256-cbc"], { pass: UNICODE_PASSPHRASE }),
+		unicodeTraditional: encrypt("trad-unicode.key", ["rsa", "-traditional", "-aes256"], { pass: UNICODE_PASSPHRASE }),
+		// refused
+		scrypt: pkcs8("enc-scrypt.key", "-scrypt"),
+		pbes1: pkcs8("enc-pbes1.key", "-v1", "PBE-SHA1-3DES"),
+		camellia: pkcs8("enc-camellia.key", "-v2", "camellia-128-cbc"),
+		traditionalCamellia: traditional("trad-camellia.key", "-camellia128"),
+		tooManyIterations: pkcs8("enc-iter.key", "-v2", "aes-256-cbc", "-iter", "100001"),
+		ec: encrypt("enc-ec.key", ["pkcs8", "-topk8", "-v2", "aes-256-cbc"], { key: "ec.key" }),
+		ecTraditional: encrypt("trad-ec.key", ["ec", "-aes256"], { key: "ec.key" }),
+	};
+	// Single DES is in OpenSSL 3's legacy provider, which a system may lack.
+	let legacy;
+	try {
+		legacy = {
+			pbes2Des: pkcs8("enc-des.key", "-v2", "des-cbc", "-provider", "legacy", "-provider", "default"),
+			traditionalDes: traditional("trad-des.key", "-des", "-provider", "legacy", "-provider", "default"),
+		};
+	}
+	catch {
+		legacy = undefined;
+	}
+
 	// An OpenSSL configuration that caps TLS at 1.2 for the processes that load it (mosquitto,
 	// mosquitto_sub/pub through OPENSSL_CONF): Moddable's TLS stack speaks 1.2 at most.
 	writeFileSync(at("openssl-tls12.cnf"), [
@@ -162,6 +209,12 @@ export function makeCerts() {
 			keyEncrypted: read("client.enc.key"),                 // "ENCRYPTED PRIVATE KEY", pass 123456
 			keyEc: read("ec.key"),                                // PKCS#8 EC
 			keyEcSec1: read("ec.sec1.key"),                       // "EC PRIVATE KEY"
+		},
+		/** PEM text of each form (DER bytes for `der`), pass phrase PASSPHRASE; `legacy`
+		 * (single DES) is undefined without OpenSSL's legacy provider. */
+		encrypted: {
+			...Object.fromEntries(Object.entries(encrypted).map(([form, name]) => [form, name.endsWith(".der") ? readFileSync(at(name)) : read(name)])),
+			legacy: legacy && Object.fromEntries(Object.entries(legacy).map(([form, name]) => [form, read(name)])),
 		},
 		cleanup() {
 			rmSync(dir, { recursive: true, force: true });

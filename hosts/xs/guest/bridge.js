@@ -14,7 +14,7 @@ export const K_INIT = 0, K_CONNECTED = 1, K_DATA = 2, K_SENT = 3, K_PEER_CLOSED 
 	K_ERROR = 5, K_TIMER = 6, K_CALL = 7, K_START = 8, K_NOP = 9;
 export const OP_TRACE = 1, OP_SOCK_OPEN = 2, OP_SOCK_WRITE = 3, OP_SOCK_CLOSE = 4,
 	OP_TIMER_SET = 5, OP_TIMER_UNSCHEDULE = 6, OP_TIMER_CLEAR = 7, OP_RESULT = 8,
-	OP_ABORT = 9, OP_DELAY = 10;
+	OP_ABORT = 9, OP_DELAY = 10, OP_CRYPT = 11;
 export const HEADER = 17;
 const RECORD = 9;
 
@@ -161,6 +161,26 @@ export function abort(kind, e) {
 	catch {
 	}
 	recordString(OP_ABORT, 0, JSON.stringify({kind, message: errorMessage(e), stack}));
+}
+
+/**
+ * A record of the `crypt` model (hosts/xs/guest/crypt.js): u8 operation, then bytes.
+ * Queued with the turn's other records, in order; nothing comes back.
+ */
+export function recordCrypt(id, operation, bytes) {
+	const at = record(OP_CRYPT, id, 1 + bytes.length);
+	out[at] = operation;
+	out.set(bytes, at + 1);
+	afterRecord();
+}
+
+/** The same, sent at once with every record queued before it (a synchronous call, as
+ * Timer.delay): returns the parent's answer, an ArrayBuffer. */
+export function callCrypt(id, operation, bytes) {
+	const at = record(OP_CRYPT, id, 1 + bytes.length);
+	out[at] = operation;
+	out.set(bytes, at + 1);
+	return globalThis.issueCommand(take());
 }
 
 /** Blocking sleep (Timer.delay): goes to the parent at once. */

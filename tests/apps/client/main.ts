@@ -5,6 +5,8 @@
  */
 import mqtt from "mqttc";
 import Timer from "timer";
+import Modules from "modules";
+import type { TlsModule } from "mqttc/types";
 
 type Client = NonNullable<ReturnType<typeof mqtt.create>>;
 
@@ -242,5 +244,21 @@ export function soakReport() {
 	return {
 		total: soak.total, published: soak.next, sent: soak.sentCount, received, lost, missing, missingSample,
 		duplicatesQos1, duplicatesQos2, qos2Duplicates: soak.qos2Duplicates, refused: soak.refused, awaitingAck: soak.idToIndex.size,
+	};
+}
+
+/** What mqttc/tls makes of an `ssl` table, as create() runs it: the reason it refuses, or
+ * the SecureSocket dictionary with its buffers as {hex}; `ms` is the time it took. */
+export function tlsSettings(ssl: unknown): unknown {
+	const { tlsSettings } = Modules.importNow("mqttc/tls") as TlsModule;
+	const started = Date.now();
+	const settings = tlsSettings(decode(ssl) as Parameters<typeof tlsSettings>[0]);
+	const ms = Date.now() - started;
+	if (typeof settings === "string") return { reason: settings, ms };
+	const { certificate, clientKey, clientCertificates } = settings.secure;
+	return {
+		ms,
+		secure: { ...settings.secure, certificate: encode(certificate), clientKey: encode(clientKey), clientCertificates: clientCertificates?.map(encode) },
+		authorities: settings.authorities.map(encode),
 	};
 }

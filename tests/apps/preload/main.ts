@@ -12,6 +12,7 @@ import * as decoder from "mqttc/decoder";
 import * as events from "mqttc/events";
 import * as failover from "mqttc/failover";
 import * as keepalive from "mqttc/keepalive";
+import * as keys from "mqttc/keys";
 import * as outbox from "mqttc/outbox";
 import * as packet from "mqttc/packet";
 import * as session from "mqttc/session";
@@ -24,7 +25,7 @@ import * as fixture from "fixture/mutable";
 import mqtt from "mqttc";
 
 const namespaces: Record<string, object> = {
-	"mqttc": mqttcEntry, "mqttc/client": client, "mqttc/connection": connection, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/keepalive": keepalive, "mqttc/outbox": outbox,
+	"mqttc": mqttcEntry, "mqttc/client": client, "mqttc/connection": connection, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/keepalive": keepalive, "mqttc/keys": keys, "mqttc/outbox": outbox,
 	"mqttc/packet": packet, "mqttc/session": session, "mqttc/tls": tls, "mqttc/topic": topic, "mqttc/types": types,
 	"mqttc/utf8": utf8, "mqttc/writer": writer,
 };
