@@ -13,7 +13,6 @@
 //                "9" all AT scenarios 9a-9d)
 //
 //   MCSIM_TRACE=1           echo the apps' trace lines
-//   MCSIM_MTLS_ENCRYPTED=1  6c also tries the encrypted client keys (client_password)
 //
 // Prints `PASS name` or `FAIL name: why` per scenario and `N passed, N failed`; exits 1
 // when one failed, 2 when it could not run at all. See tests/sdk/README.md.
@@ -233,10 +232,14 @@ function mtlsFiles(certs) {
 		"client.pkcs1.pem": () => certs.client.keyPkcs1,     // "RSA PRIVATE KEY"
 		"client.pkcs8.der": () => certs.client.keyDer,
 		"client.pkcs1.der": () => certs.client.keyPkcs1Der,
-		// "ENCRYPTED PRIVATE KEY" (PKCS#8, PBES2 with AES-256-CBC), password MTLS_PASSWORD
-		"client.pkcs8.enc.pem": () => certs.client.keyEncrypted,
-		// "RSA PRIVATE KEY" with "Proc-Type: 4,ENCRYPTED" and "DEK-Info: AES-256-CBC,..."
-		"client.pkcs1.enc.pem": () => openssl("rsa", "-in", key, "-traditional", "-aes256", "-passout", `pass:${MTLS_PASSWORD}`),
+		// "ENCRYPTED PRIVATE KEY" (PKCS#8, PBES2: PBKDF2 2048 iterations), password MTLS_PASSWORD
+		"client.pbes2-sha256-aes256.pem": () => openssl("pkcs8", "-topk8", "-in", key, "-v2", "aes-256-cbc", "-v2prf", "hmacWithSHA256", "-passout", `pass:${MTLS_PASSWORD}`),
+		"client.pbes2-sha1-aes128.pem": () => openssl("pkcs8", "-topk8", "-in", key, "-v2", "aes-128-cbc", "-v2prf", "hmacWithSHA1", "-passout", `pass:${MTLS_PASSWORD}`),
+		"client.pbes2-des3.pem": () => openssl("pkcs8", "-topk8", "-in", key, "-v2", "des3", "-passout", `pass:${MTLS_PASSWORD}`),
+		"client.pbes2-sha256-aes256.der": () => openssl("pkcs8", "-topk8", "-in", key, "-v2", "aes-256-cbc", "-outform", "DER", "-passout", `pass:${MTLS_PASSWORD}`),
+		// "RSA PRIVATE KEY" with "Proc-Type: 4,ENCRYPTED" and "DEK-Info: <cipher>,<iv>"
+		"client.traditional-aes256.pem": () => openssl("rsa", "-in", key, "-traditional", "-aes256", "-passout", `pass:${MTLS_PASSWORD}`),
+		"client.traditional-des3.pem": () => openssl("rsa", "-in", key, "-traditional", "-des3", "-passout", `pass:${MTLS_PASSWORD}`),
 	};
 }
 
@@ -246,18 +249,15 @@ const MTLS_FORMS = [
 	{ name: "pem-pkcs1", ca: "ca.pem", cert: "client.pem", key: "client.pkcs1.pem" },
 	{ name: "der-pkcs8", ca: "ca.der", cert: "client.der", key: "client.pkcs8.der" },
 	{ name: "der-pkcs1", ca: "ca.der", cert: "client.der", key: "client.pkcs1.der" },
+	// encrypted keys, decrypted by create() with client_password (openssl's forms)
+	{ name: "pbes2-sha256-aes256", ca: "ca.pem", cert: "client.pem", key: "client.pbes2-sha256-aes256.pem", password: MTLS_PASSWORD },
+	{ name: "pbes2-sha1-aes128", ca: "ca.pem", cert: "client.pem", key: "client.pbes2-sha1-aes128.pem", password: MTLS_PASSWORD },
+	{ name: "pbes2-des3", ca: "ca.pem", cert: "client.pem", key: "client.pbes2-des3.pem", password: MTLS_PASSWORD },
+	{ name: "pbes2-der", ca: "ca.der", cert: "client.der", key: "client.pbes2-sha256-aes256.der", password: MTLS_PASSWORD },
+	{ name: "traditional-aes256", ca: "ca.pem", cert: "client.pem", key: "client.traditional-aes256.pem", password: MTLS_PASSWORD },
+	{ name: "traditional-des3", ca: "ca.pem", cert: "client.pem", key: "client.traditional-des3.pem", password: MTLS_PASSWORD },
 ];
 
-/**
- * Encrypted keys with client_password: run in 6c (and held to the same bar) only with
- * MCSIM_MTLS_ENCRYPTED=1 until mqttc decrypts them (before that, create() refuses them:
- * "client_key is encrypted"). Once it does, move them into MTLS_FORMS. (A wrong password
- * must be refused instead: a form for it belongs with the control, see checkMutualTls.)
- */
-const MTLS_ENCRYPTED_FORMS = [
-	{ name: "pem-pkcs8-pbes2", ca: "ca.pem", cert: "client.pem", key: "client.pkcs8.enc.pem", password: MTLS_PASSWORD },
-	{ name: "pem-pkcs1-proc-type", ca: "ca.pem", cert: "client.pem", key: "client.pkcs1.enc.pem", password: MTLS_PASSWORD },
-];
 
 /** mcconfig key=value config for the mtls app: the forms and the files they name. */
 function mtlsConfig(certs, forms, extra) {
@@ -702,8 +702,7 @@ async function main() {
 			cleanups.push(() => mtlsBroker.stop());
 			const control = { name: "no-client-cert", ca: "ca.pem" };
 			if (wanted("6c")) {
-				const encrypted = process.env.MCSIM_MTLS_ENCRYPTED === "1" ? MTLS_ENCRYPTED_FORMS : [];
-				const forms = [...MTLS_FORMS, ...encrypted];
+				const forms = MTLS_FORMS;
 				const so = await buildOrFail("mtls", mtlsConfig(certs, [...forms, control], { host, port, id: "sdkcheck-mtls" }), [mtlsNames["6c"]]);
 				if (so) {
 					const before = mtlsBroker.log().length;
@@ -714,11 +713,13 @@ async function main() {
 			if (wanted("6d")) {
 				// the same app with config.tls.DHE_RSA true (mtls/dhe_rsa/manifest.json: mcconfig's
 				// key=value sets top-level strings only, not tls.DHE_RSA)
-				const serverOnly = { ...MTLS_FORMS[0], name: `server-only-${MTLS_FORMS[0].name}`, port: open };
-				const so = await buildOrFail("mtls/dhe_rsa", mtlsConfig(certs, [...MTLS_FORMS, serverOnly], { host, port, id: "sdkcheck-mtls-dhe" }), [mtlsNames["6d"]]);
+				// the unencrypted forms suffice: the key's form does not change the handshake
+				const plainForms = MTLS_FORMS.filter((form) => !form.password);
+				const serverOnly = { ...plainForms[0], name: `server-only-${plainForms[0].name}`, port: open };
+				const so = await buildOrFail("mtls/dhe_rsa", mtlsConfig(certs, [...plainForms, serverOnly], { host, port, id: "sdkcheck-mtls-dhe" }), [mtlsNames["6d"]]);
 				if (so) {
 					const before = mtlsBroker.log().length;
-					const { why, summary } = checkDheRsaLimit(await simulate(so, 120), MTLS_FORMS, serverOnly);
+					const { why, summary } = checkDheRsaLimit(await simulate(so, 120), plainForms, serverOnly);
 					report(mtlsNames["6d"], why, summary && `${summary}; broker: ${opensslErrors(mtlsBroker.log().slice(before))}`);
 				}
 			}
