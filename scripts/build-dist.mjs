@@ -3,9 +3,12 @@
 //
 //   dist/mqttc.js, dist/mqttc/*.js     modules/**/*.ts compiled by the project's TypeScript
 //   dist/mqttc/at.js, dist/mqttc/at/*  the AT front end (modules/mqttc-at*), named mqttc/at
-//   dist/tls.js                        the "mqttc/tls" entry: opts an mcpack build in to TLS
-//   dist/mqttc.d.ts, dist/tls.d.ts,    typings/*.d.ts as module declarations, for the
-//   dist/mqttc/at.d.ts                 `types` conditions of package.json's exports
+//   dist/tls/                          mqttc/tls in a package scope of its own: tls.js, a
+//                                      package.json and the manifest.json that mcpack includes
+//                                      only in an app that imports "mqttc/tls" (the SDK's TLS
+//                                      and manifest_tls.json's config)
+//   dist/mqttc.d.ts, dist/mqttc/at.d.ts, typings/*.d.ts as module declarations, and an empty
+//   dist/tls/tls.d.ts                  one, for the `types` conditions of package.json's exports
 //
 // One module per file, ES2022, ESM, no bundling: the device's own build (mcconfig, through
 // mcpack) compiles each file to bytecode. Imports stay bare specifiers ("mqttc/packet"), which
@@ -29,10 +32,37 @@ function packageSpecifier(specifier) {
 	return specifier;
 }
 
-/** Where a compiled module goes: modules/mqttc-at.ts -> mqttc/at.js, modules/mqttc-at/x.ts -> mqttc/at/x.js. */
+/** Where a compiled module goes: modules/mqttc-at.ts -> mqttc/at.js, modules/mqttc-at/x.ts ->
+ * mqttc/at/x.js, modules/mqttc/tls.ts -> tls/tls.js, the others as under modules/. */
 function outputPath(jsFile) {
-	const relative = path.relative(OUT, jsFile).split(path.sep).join("/");
-	return path.join(OUT, packageSpecifier(relative.replace(/\.js$/, "")) + ".js");
+	const name = packageSpecifier(path.relative(OUT, jsFile).split(path.sep).join("/").replace(/\.js$/, ""));
+	return path.join(OUT, name === "mqttc/tls" ? "tls/tls" : name) + ".js";
+}
+
+/**
+ * dist/tls/: mcpack names a module by its package scope's name and its path there, and
+ * includes the manifest.json of each scope an app's imports reach. So tls.js in a scope named
+ * mqttc is the module "mqttc/tls" (the name the client loads with Modules.importNow), and
+ * this manifest comes in only with it: manifest_tls.json without mqttc's own manifest and
+ * modules (mcpack supplies those), i.e. the SDK's TLS (SecureSocket), the preload and the
+ * config. Nothing mcpack sees imports "securesocket": the include is what brings it.
+ */
+function tlsScope() {
+	const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "manifest_tls.json"), "utf8"));
+	const { include = [], modules, ...rest } = manifest;
+	const sdk = [include].flat().filter((entry) => entry.startsWith("$("));
+	if (!modules || !("mqttc/tls" in modules)) throw new Error("manifest_tls.json has no mqttc/tls module");
+	// mcpack puts package manifests first in the app's includes, before manifest_base.json, which
+	// defines $(MODULES): the SDK's tls.json needs it, so it comes first here too (mcconfig reads
+	// a manifest once, however often it is included).
+	const base = "$(MODDABLE)/examples/manifest_base.json";
+	const dir = path.join(OUT, "tls");
+	fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ include: [base, ...sdk.filter((e) => e !== base)], ...rest }, null, "\t") + "\n");
+	fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({
+		"//": "The package scope of mqttc/tls for mcpack (docs/npm-package.md); not a package of its own.",
+		name: "mqttc", private: true, type: "module",
+	}, null, 2) + "\n");
+	fs.writeFileSync(path.join(dir, "tls.d.ts"), `// "mqttc/tls": import it for its effect, \`import "mqttc/tls";\`, to build an app with TLS\n// (mqtt.create with \`ssl\`); see dist/tls/manifest.json.\nexport {};\n`);
 }
 
 /** A transformer that renames the module specifiers of import and export declarations. */
@@ -111,8 +141,7 @@ function moduleTypings(file, name) {
 
 fs.rmSync(OUT, { recursive: true, force: true });
 const written = compile();
-fs.copyFileSync(path.join(ROOT, "npm/tls.js"), path.join(OUT, "tls.js"));
-fs.copyFileSync(path.join(ROOT, "npm/tls.d.ts"), path.join(OUT, "tls.d.ts"));
+tlsScope();
 fs.writeFileSync(path.join(OUT, "mqttc.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc.d.ts"), "mqttc"));
 fs.writeFileSync(path.join(OUT, "mqttc/at.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc-at.d.ts"), "mqttc-at"));
 process.stderr.write(`build-dist: ${written.length} modules and the typings in ${path.relative(process.cwd(), OUT) || "."}\n`);

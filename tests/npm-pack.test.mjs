@@ -1,12 +1,15 @@
 // The npm package (docs/npm-package.md): `npm pack` in a temporary copy of the checkout,
 // then what an app gets from `npm install <tarball>`:
 //  - the tarball holds every module the manifests list, as JavaScript, and the typings;
-//    no TypeScript source and no manifest.json (mcpack would include a package's root one);
+//    no TypeScript source and no manifest.json at its root (mcpack would include it);
 //  - every module is an exports entry (mcpack resolves the modules' bare imports with it);
+//  - mqttc/tls has a package scope of its own whose manifest.json is manifest_tls.json's
+//    SDK part (what mcpack includes only in an app that imports "mqttc/tls");
 //  - a TypeScript app type-checks against the installed package, bundler and nodenext
 //    resolution, and a misuse does not;
 //  - the installed JavaScript runs in the XS host (a manifest naming node_modules/mqttc/dist
-//    files, module by module) against mosquitto: subscribe, publish QoS 1, recv, DONE.
+//    files, module by module) against mosquitto: subscribe, publish QoS 1, recv, DONE; and
+//    with the package's TLS manifest, the same over mutual TLS.
 // No network: npm pack and npm install --offline of a package without dependencies.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -17,7 +20,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { startApp, readManifest } from "../hosts/xs/host.mjs";
-import { startBroker } from "./lib/broker.mjs";
+import { startBroker, freePort } from "./lib/broker.mjs";
+import { makeCerts } from "./lib/certs.mjs";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const NODE_MODULES = fs.realpathSync(path.join(ROOT, "node_modules"));
@@ -33,6 +37,8 @@ let installed;      // app/node_modules/mqttc
 
 /** "mqttc-at" -> "mqttc/at", "mqttc-at/x" -> "mqttc/at/x": the AT front end's names in the package. */
 const packageName = (name) => name.replace(/^mqttc-at(?=\/|$)/, "mqttc/at");
+/** Where a module is in the package: dist/<its package name>.js, but mqttc/tls in dist/tls/. */
+const distFile = (name) => (packageName(name) === "mqttc/tls" ? "dist/tls/tls.js" : `dist/${packageName(name)}.js`);
 
 /** Every module of the three manifests: [{name, file}], name as in the manifests. */
 function manifestModules() {
@@ -43,7 +49,8 @@ function manifestModules() {
 	return [...all].map(([name, file]) => ({ name, file }));
 }
 
-/** The app: subscribes, publishes 5 messages at QoS 1, traces each recv, then DONE. */
+/** The app: subscribes, publishes 5 messages at QoS 1, traces each recv, then DONE; over TLS
+ * when config has the certificates (ca, cert, key). */
 const APP_TS = `import mqtt from "mqttc";
 import config from "mc/config";
 
@@ -52,7 +59,8 @@ const topic = "npm-pack/test";
 let received = 0;
 let sent = 0;
 
-const client = mqtt.create(null, String(config.host), Number(config.port));
+const ssl = config.ca ? { server_cert: config.ca, client_cert: config.cert, client_key: config.key } : undefined;
+const client = mqtt.create(null, String(config.host), Number(config.port), ssl);
 if (!client) throw new Error("create failed");
 client.on((c, event, data, payload, metas) => {
 	switch (event) {
@@ -108,25 +116,26 @@ after(() => {
 	if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-test("npm pack: the tarball holds every module the manifests list, as JavaScript, and the typings; no TypeScript source, no manifest.json", () => {
+test("npm pack: the tarball holds every module the manifests list, as JavaScript, and the typings; no TypeScript source, no root manifest.json", () => {
 	const files = new Set(packed.files.map((f) => f.path));
 	const modules = manifestModules();
 	assert.ok(modules.length >= 20 && modules.some((m) => m.name === "mqttc/tls") && modules.some((m) => m.name === "mqttc-at/engine"),
 		`the manifests were read: ${modules.map((m) => m.name)}`);
-	const missing = modules.map((m) => `dist/${packageName(m.name)}.js`).filter((file) => !files.has(file));
+	const missing = modules.map((m) => distFile(m.name)).filter((file) => !files.has(file));
 	assert.deepEqual(missing, [], "modules missing from the tarball");
 	// Each source under modules/ is a module of the package, whatever the manifests say.
 	const sources = fs.readdirSync(path.join(ROOT, "modules"), { recursive: true }).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
-	assert.deepEqual(sources.map((f) => `dist/${packageName(f.split(path.sep).join("/").slice(0, -3))}.js`).filter((f) => !files.has(f)), []);
-	for (const typings of ["dist/mqttc.d.ts", "dist/mqttc/at.d.ts", "dist/tls.d.ts", "dist/tls.js"])
+	assert.deepEqual(sources.map((f) => distFile(f.split(path.sep).join("/").slice(0, -3))).filter((f) => !files.has(f)), []);
+	for (const typings of ["dist/mqttc.d.ts", "dist/mqttc/at.d.ts", "dist/tls/tls.d.ts"])
 		assert.ok(files.has(typings), `${typings} is in the tarball`);
 	assert.deepEqual([...files].filter((f) => /\.ts$/.test(f) && !/\.d\.ts$/.test(f)), [], "no TypeScript sources");
 	// mcpack includes the manifest.json at a package's root in every app that imports it:
-	// the checkout's (TypeScript sources under modules/) must not be in the package.
-	assert.deepEqual([...files].filter((f) => /(^|\/)manifest[^/]*\.json$/.test(f)), []);
+	// the checkout's (TypeScript sources under modules/) must not be in the package. The one
+	// manifest is mqttc/tls's (below).
+	assert.deepEqual([...files].filter((f) => /(^|\/)manifest[^/]*\.json$/.test(f)), ["dist/tls/manifest.json"]);
 	// The installed package is the tarball's.
 	for (const m of modules)
-		assert.ok(fs.existsSync(path.join(installed, "dist", packageName(m.name) + ".js")), `${m.name} installed`);
+		assert.ok(fs.existsSync(path.join(installed, distFile(m.name))), `${m.name} installed`);
 });
 
 test("npm pack: each module is an exports entry (mcpack resolves the bare imports between them with it), each target is in the tarball", () => {
@@ -143,29 +152,39 @@ test("npm pack: each module is an exports entry (mcpack resolves the bare import
 		const key = name === "mqttc" ? "." : "./" + packageName(name).slice("mqttc/".length);
 		assert.ok(key in pkg.exports, `exports has ${key} (for ${name})`);
 	}
-	// Each module is the file its name says, except "mqttc/tls": an app's opt-in (below).
+	// Each module is the file its name says.
 	for (const [key, value] of Object.entries(pkg.exports)) {
 		const main = targets(value).find((t) => t.endsWith(".js"));
-		const expected = key === "./tls" ? "./dist/tls.js" : `./dist/mqttc${key.slice(1)}.js`;
-		assert.equal(main, expected, `exports ${key}`);
+		assert.equal(main, "./" + distFile(key === "." ? "mqttc" : "mqttc" + key.slice(1)), `exports ${key}`);
 	}
 	assert.deepEqual(pkg.exports["."], { types: "./dist/mqttc.d.ts", default: "./dist/mqttc.js" });
 	assert.deepEqual(pkg.moddable, { manifest: { preload: ["mqttc", "mqttc/*"] } });
 });
 
-test("npm pack: \"mqttc/tls\" imports securesocket (so mcpack includes the SDK's TLS) and hands over mqttc/tls's default export", () => {
-	const text = fs.readFileSync(path.join(installed, "dist/tls.js"), "utf8");
-	const imports = ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
-	assert.deepEqual(imports, ["securesocket", "./mqttc/tls.js"]);
-	assert.match(text, /^import tls from "\.\/mqttc\/tls\.js";$/m);
-	assert.match(text, /^export default tls;$/m);
-	// No other module imports TLS: a plain app carries none of it.
-	for (const file of fs.readdirSync(path.join(installed, "dist"), { recursive: true }).filter((f) => f.endsWith(".js") && f !== "tls.js")) {
+test("npm pack: mqttc/tls is in a package scope of its own (named mqttc), whose manifest is manifest_tls.json's SDK part; nothing else imports TLS", () => {
+	// mcpack names a module by its scope's package name and its path there, and includes the
+	// manifest.json of each scope an app reaches: dist/tls/tls.js is "mqttc/tls", and its
+	// manifest (the SDK's TLS, the preload, manifest_tls.json's config) comes only with it.
+	const scope = JSON.parse(fs.readFileSync(path.join(installed, "dist/tls/package.json"), "utf8"));
+	assert.equal(scope.name, "mqttc");
+	assert.equal(scope.type, "module");
+	const ours = JSON.parse(fs.readFileSync(path.join(ROOT, "manifest_tls.json"), "utf8"));
+	const manifest = JSON.parse(fs.readFileSync(path.join(installed, "dist/tls/manifest.json"), "utf8"));
+	const sdk = [ours.include].flat().filter((entry) => entry.startsWith("$("));
+	assert.ok(sdk.includes("$(MODDABLE)/modules/crypt/tls.json"));
+	// manifest_base.json first: it defines $(MODULES), which tls.json uses, and mcpack puts
+	// package manifests before it in the app's includes.
+	assert.deepEqual(manifest.include, ["$(MODDABLE)/examples/manifest_base.json", ...sdk]);
+	assert.deepEqual(manifest.preload, ours.preload);
+	assert.deepEqual(manifest.config, ours.config);
+	assert.equal(manifest.modules, undefined, "mcpack adds the module; the manifest brings no other");
+	// No module imports TLS at run time (the client loads it with Modules.importNow): a plain
+	// app carries none of it.
+	for (const file of fs.readdirSync(path.join(installed, "dist"), { recursive: true }).filter((f) => f.endsWith(".js"))) {
 		const specifiers = ts.preProcessFile(fs.readFileSync(path.join(installed, "dist", file), "utf8"), true, true).importedFiles.map((f) => f.fileName);
-		assert.ok(!specifiers.some((s) => /securesocket|tls/.test(s)), `${file} imports ${specifiers}`);
+		assert.ok(!specifiers.some((spec) => /securesocket|tls/.test(spec)), `${file} imports ${specifiers}`);
 	}
 });
-
 
 /** Type-check `files` of the app with the resolution an app's tsconfig would use. */
 function typeCheck(files, moduleKind) {
@@ -203,30 +222,80 @@ test("npm pack: a TypeScript app type-checks against the installed package (its 
 	assert.match(typeCheck([path.join(src, "missing.ts")], ts.ModuleKind.Preserve).join("\n"), /TS2307/);
 });
 
-test("npm pack: the installed JavaScript runs in the XS host against mosquitto (subscribe, 5 x publish QoS 1, recv, DONE)", async () => {
+/** Runs the app of `manifest` in the XS host until DONE; returns the trace and the module sources. */
+async function runInHost(manifest, config) {
+	const running = await startApp(manifest, { config, stdout: !!process.env.MQTTC_TRACE });
+	try {
+		await running.waitFor(/^DONE$/m, 20000);
+		return { output: running.output, sources: running.sources };
+	}
+	finally {
+		await running.stop();
+	}
+}
+
+/** Every mqttc module of the run came from node_modules/mqttc/dist, as JavaScript. */
+function fromPackage(sources) {
+	for (const [name, file] of sources)
+		if (name.startsWith("mqttc"))
+			assert.ok(file.startsWith(path.join(app, "node_modules/mqttc/dist") + path.sep) && file.endsWith(".js"), `${name}: ${file}`);
+}
+
+test("npm pack: the installed JavaScript runs in the XS host against mosquitto (subscribe, 5 x publish QoS 1, recv, DONE), and over mutual TLS with the package's TLS manifest", async () => {
 	// A manifest like mqttc's own, each module named as there but taken from the package.
 	const ours = JSON.parse(fs.readFileSync(path.join(ROOT, "manifest.json"), "utf8"));
 	const modules = { "*": ["./src/main"] };
 	for (const [name, spec] of Object.entries(ours.modules)) {
 		assert.match(spec, /^\.\/modules\//);
-		modules[name] = "./node_modules/mqttc/dist/" + spec.slice("./modules/".length);
+		modules[name] = "./node_modules/mqttc/" + distFile(name).slice(0, -3);
 	}
 	fs.writeFileSync(path.join(app, "manifest.json"), JSON.stringify({ include: ours.include, modules, preload: ours.preload }, null, "\t"));
+	// TLS as mcpack builds it: the package's dist/tls/manifest.json and the module "mqttc/tls".
+	fs.writeFileSync(path.join(app, "manifest_tls.json"), JSON.stringify({
+		include: ["./manifest.json", "./node_modules/mqttc/dist/tls/manifest.json"],
+		modules: { "mqttc/tls": "./node_modules/mqttc/dist/tls/tls" },
+	}, null, "\t"));
+	const recvLines = (output) => output.match(/^recv npm-pack\/test message \d qos=1$/gm) ?? [];
+
 	const broker = await startBroker();
-	let running;
 	try {
-		running = await startApp(app, { config: { host: "127.0.0.1", port: broker.port }, stdout: !!process.env.MQTTC_TRACE });
-		// Every module came from node_modules/mqttc/dist, none from the checkout.
-		for (const [name, file] of running.sources)
-			if (name.startsWith("mqttc"))
-				assert.ok(file.startsWith(path.join(app, "node_modules/mqttc/dist") + path.sep) && file.endsWith(".js"), `${name}: ${file}`);
-		assert.ok(running.sources.has("mqttc/client") && !running.sources.has("mqttc/tls"));
-		await running.waitFor(/^DONE$/m, 20000);
-		const recv = running.output.match(/^recv npm-pack\/test message \d qos=1$/gm) ?? [];
-		assert.equal(recv.length, 5, running.output);
+		const plain = await runInHost(path.join(app, "manifest.json"), { host: "127.0.0.1", port: broker.port });
+		fromPackage(plain.sources);
+		assert.ok(plain.sources.has("mqttc/client") && !plain.sources.has("mqttc/tls"));
+		assert.equal(recvLines(plain.output).length, 5, plain.output);
 	}
 	finally {
-		await running?.stop();
 		await broker.stop();
+	}
+
+	// A broker that requires a client certificate: the SDK's TLS (and the host, as it) cannot
+	// prove the key after a DHE_RSA key exchange, which mosquitto prefers; manifest_tls.json's
+	// config turns DHE_RSA off, and the package's TLS manifest must carry that.
+	const certs = makeCerts();
+	const openssl = process.env.OPENSSL_CONF;
+	process.env.OPENSSL_CONF = certs.tls12Config;   // mosquitto at TLS 1.2, as Moddable's TLS
+	let tlsBroker;
+	try {
+		const port = await freePort();
+		tlsBroker = await startBroker({
+			listener: false,
+			port,
+			lines: [
+				...(process.getuid?.() === 0 ? ["user root"] : []),
+				`listener ${port} 127.0.0.1`, `cafile ${certs.ca.path}`, `certfile ${certs.server.chain}`,
+				`keyfile ${certs.server.key}`, "tls_version tlsv1.2", "require_certificate true",
+			],
+		});
+		const secure = await runInHost(path.join(app, "manifest_tls.json"),
+			{ host: "127.0.0.1", port, ca: certs.ca.pem, cert: certs.client.pem, key: certs.client.key });
+		fromPackage(secure.sources);
+		assert.equal(secure.sources.get("mqttc/tls"), path.join(app, "node_modules/mqttc/dist/tls/tls.js"));
+		assert.equal(recvLines(secure.output).length, 5, secure.output);
+	}
+	finally {
+		if (openssl === undefined) delete process.env.OPENSSL_CONF;
+		else process.env.OPENSSL_CONF = openssl;
+		await tlsBroker?.stop();
+		certs.cleanup();
 	}
 });
