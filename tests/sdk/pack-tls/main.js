@@ -1,9 +1,12 @@
-// mqttc from the npm package over TLS, opted in by `import "mqttc/tls"`: subscribe at
-// QoS 1, publish 5 messages at QoS 1, trace each recv, then DONE. config: host, port
-// (mcconfig key=value); ca.js (the CA of the broker's certificate) is written by the driver.
+// mqttc from the npm package over mutual TLS, opted in by `import "mqttc/tls"`: subscribe
+// at QoS 1, publish 5 messages at QoS 1, trace each recv, then DONE. config: host, port
+// (mcconfig key=value); certs.js (the broker's CA, the device's certificate and key) is
+// written by the driver. The broker requires a client certificate, which the SDK's TLS can
+// only prove after an RSA or ECDHE_RSA key exchange: this app connects only if the package
+// brought manifest_tls.json's config (tls.DHE_RSA false) along.
 import mqtt from "mqttc";
 import "mqttc/tls";
-import ca from "./ca.js";
+import certs from "./certs.js";
 import Modules from "modules";
 import config from "mc/config";
 
@@ -12,7 +15,7 @@ const topic = "mcpack/tls";
 let received = 0, sent = 0;
 
 trace(`TLS carried: ${Modules.has("mqttc/tls")} securesocket: ${Modules.has("securesocket")}\n`);
-const client = mqtt.create(null, config.host, Number(config.port), {server_cert: ca});
+const client = mqtt.create(null, config.host, Number(config.port), {server_cert: certs.ca, client_cert: certs.cert, client_key: certs.key});
 client.on((c, event, data, payload, metas) => {
 	switch (event) {
 	case "conack": c.subscribe(topic, 1); break;
