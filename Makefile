@@ -59,5 +59,9 @@ sim-log: check-moddable
 esp32: check-moddable
 	cd $(ESP32_APP) && mcconfig -d -m -p esp32 ssid="$(SSID)" password="$(PASSWORD)" host="$(MQTT_HOST)"
 
+# The npm package for apps built with mcpack (docs/npm-package.md): mqttc-<version>.tgz here.
+pack: install-npm
+	npm pack
+
 clean:
-	rm -rf build
+	rm -rf build dist

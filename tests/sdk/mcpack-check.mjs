@@ -1,0 +1,201 @@
+#!/usr/bin/env node
+// The npm package in the real simulator: `npm pack` of a copy of the mqttc checkout, then
+// three apps (tests/sdk/pack-plain, pack-tls, pack-at), each copied to a temporary folder,
+// `npm install <tarball>`, built with the SDK's mcpack (`mcpack mcconfig -m -p lin -t build`)
+// and run in mcsim under xvfb-run against mosquitto on 127.0.0.1 until it traces DONE.
+// See docs/npm-package.md. Not part of `node --test tests/`: it needs a built Moddable SDK.
+//
+//   node tests/sdk/mcpack-check.mjs [--mqttc DIR] [--out DIR] [--only plain,tls,at]
+//
+//   --mqttc DIR  the mqttc checkout to pack (default: the one holding this script)
+//   --out DIR    mcconfig's output folder, reused between runs (default: a temporary one)
+//   --only LIST  run only these apps
+//
+// Prints `PASS name` or `FAIL name: why` per app and `N passed, N failed`; exits 1 when one
+// failed, 2 when it could not run. MCSIM_TRACE=1 echoes the apps' trace lines. mcpack writes
+// its generated manifest to $MODDABLE/build/tmp/<app name> whatever --out says.
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startBroker, freePort } from "../lib/broker.mjs";
+import { makeCerts } from "../lib/certs.mjs";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function usage(message) {
+	console.error(`mcpack-check: ${message}`);
+	process.exit(2);
+}
+
+function parseArguments(argv) {
+	const options = { mqttc: path.resolve(here, "../.."), out: undefined, only: undefined };
+	for (let i = 0; i < argv.length; i++) {
+		const value = () => argv[++i] ?? usage(`${argv[i - 1]} needs a value`);
+		switch (argv[i]) {
+		case "--mqttc": options.mqttc = path.resolve(value()); break;
+		case "--out": options.out = path.resolve(value()); break;
+		case "--only": options.only = new Set(value().split(",")); break;
+		default: usage(`unknown argument ${argv[i]}`);
+		}
+	}
+	return options;
+}
+
+/** Runs a command; resolves {code, output} (stdout and stderr together). */
+function run(command, args, options = {}) {
+	return new Promise((resolve) => {
+		const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+		let output = "";
+		child.stdout.on("data", (d) => { output += d; });
+		child.stderr.on("data", (d) => { output += d; });
+		child.on("error", (error) => resolve({ code: -1, output: `${output}${error.message}` }));
+		child.on("close", (code) => resolve({ code, output }));
+	});
+}
+
+/** `npm pack` in a copy of the checkout (node_modules shared), so dist/ is not written there. */
+function pack(mqttc, tmp) {
+	const source = path.join(tmp, "mqttc");
+	const skip = new Set(["node_modules", ".git", "dist", "build"].map((name) => path.join(mqttc, name)));
+	fs.cpSync(mqttc, source, { recursive: true, filter: (from) => !skip.has(from) });
+	fs.symlinkSync(fs.realpathSync(path.join(mqttc, "node_modules")), path.join(source, "node_modules"), "dir");
+	const out = execFileSync("npm", ["pack", "--json", "--pack-destination", tmp], { cwd: source, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+	return path.join(tmp, JSON.parse(out)[0].filename);
+}
+
+/** Copies tests/sdk/<app> to tmp, installs the tarball, builds it with mcpack; returns mc.so. */
+async function build(app, { tmp, out, tarball, config, files = {} }) {
+	const dir = path.join(tmp, app);
+	fs.cpSync(path.join(here, app), dir, { recursive: true });
+	for (const [name, text] of Object.entries(files))
+		fs.writeFileSync(path.join(dir, name), text);
+	execFileSync("npm", ["install", tarball, "--offline", "--no-audit", "--no-fund", "--no-package-lock"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+	const args = ["mcconfig", "-m", "-p", "lin", "-t", "build", "-o", out, ...Object.entries(config).map(([k, v]) => `${k}=${v}`)];
+	const { code, output } = await run("mcpack", args, { cwd: dir });
+	if (code !== 0) throw new Error(`mcpack of ${app} failed (${code}): ${output.trim().split("\n").slice(-6).join(" | ")}`);
+	const name = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).name;
+	return path.join(out, "bin", "lin", "mc", "release", name, "mc.so");
+}
+
+/** Runs mc.so in mcsim until a line starts with DONE or `seconds` pass; resolves the trace lines. */
+function simulate(so, seconds) {
+	const child = spawn("xvfb-run", ["-a", "timeout", String(seconds), "stdbuf", "-oL", "mcsim", so],
+		{ stdio: ["ignore", "pipe", "pipe"], detached: true });
+	const lines = [];
+	let buffer = "";
+	let stderr = "";
+	child.stdout.on("data", (d) => {
+		buffer += d;
+		let i;
+		while ((i = buffer.indexOf("\n")) >= 0) {
+			const line = buffer.slice(0, i);
+			buffer = buffer.slice(i + 1);
+			lines.push(line);
+			if (process.env.MCSIM_TRACE) console.error(`  | ${line}`);
+			if (line.startsWith("DONE"))
+				setTimeout(() => { try { process.kill(-child.pid, "SIGTERM"); } catch { /* gone */ } }, 300);
+		}
+	});
+	child.stderr.on("data", (d) => { stderr += d; });
+	return new Promise((resolve) => child.on("close", () => {
+		if (buffer) lines.push(buffer);
+		if (!lines.length && stderr) lines.push(`(no trace; stderr: ${stderr.trim().slice(-300)})`);
+		resolve(lines);
+	}));
+}
+
+const tail = (lines) => lines.slice(-6).join(" | ") || "(no trace)";
+
+/** The client apps: the TLS line, 5 recv at QoS 1, DONE. */
+function checkClient(lines, { tls, topic }) {
+	const carried = `TLS carried: ${tls} securesocket: ${tls}`;
+	if (!lines.includes(carried)) return `no "${carried}" line: ${tail(lines)}`;
+	const recv = lines.filter((line) => new RegExp(`^recv ${topic} "message \\d" qos=1 id=\\d+$`).test(line));
+	if (recv.length !== 5) return `${recv.length} recv lines, not 5: ${tail(lines)}`;
+	if (!lines.includes("DONE received 5 sent 5")) return `no DONE: ${tail(lines)}`;
+}
+
+function checkAt(lines) {
+	for (const expected of ["< mqttc-at 0.1.0", "< +ECMTOPEN: 0,0", "< +ECMTCONN: 0,0,0", "< +ECMTSUB: 0,1,0,1",
+		`< +ECMTRECV: 0,1,"mcpack/at","hello"`, "< +ECMTPUB: 0,2,0", "DONE"])
+		if (!lines.includes(expected)) return `no "${expected}" line: ${tail(lines)}`;
+}
+
+async function main() {
+	const options = parseArguments(process.argv.slice(2));
+	if (!process.env.MODDABLE) usage("MODDABLE is not set (see tests/sdk/README.md)");
+	const which = await run("mcpack", [], { cwd: os.tmpdir() });   // "no action!", or ENOENT (-1)
+	if (which.code === -1) usage("mcpack is not on PATH ($MODDABLE/build/bin/lin/release)");
+	const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mcpack-check-"));
+	const out = options.out ?? path.join(tmp, "out");
+	fs.mkdirSync(out, { recursive: true });
+	const cleanups = [() => fs.rmSync(tmp, { recursive: true, force: true })];
+	const results = [];
+	const wanted = (name) => !options.only || options.only.has(name);
+	const scenario = async (name, body) => {
+		if (!wanted(name)) return;
+		try {
+			const why = await body();
+			results.push(!why);
+			console.log(why ? `FAIL ${name}: ${why}` : `PASS ${name}`);
+		}
+		catch (error) {
+			results.push(false);
+			console.log(`FAIL ${name}: ${error.message}`);
+		}
+	};
+	try {
+		const tarball = pack(options.mqttc, tmp);
+		console.log(`packed ${path.basename(tarball)}`);
+		const broker = await startBroker();
+		cleanups.push(() => broker.stop());
+		const config = { host: "127.0.0.1", port: broker.port };
+
+		await scenario("plain", async () => {
+			const so = await build("pack-plain", { tmp, out, tarball, config });
+			return checkClient(await simulate(so, 30), { tls: false, topic: "mcpack/plain" });
+		});
+		await scenario("tls", async () => {
+			const certs = makeCerts();
+			cleanups.push(() => certs.cleanup());
+			process.env.OPENSSL_CONF = certs.tls12Config;   // Moddable's TLS is 1.2: so is the broker
+			const port = await freePort();
+			const tlsBroker = await startBroker({
+				listener: false,
+				port,
+				lines: [
+					...(process.getuid?.() === 0 ? ["user root"] : []),
+					`listener ${port} 127.0.0.1`,
+					`cafile ${certs.ca.path}`,
+					`certfile ${certs.server.chain}`,
+					`keyfile ${certs.server.key}`,
+					"tls_version tlsv1.2",
+					"require_certificate true",
+				],
+			});
+			cleanups.push(() => tlsBroker.stop());
+			const files = { "certs.js": `export default ${JSON.stringify({ ca: certs.ca.pem, cert: certs.client.pem, key: certs.client.key })};\n` };
+			const so = await build("pack-tls", { tmp, out, tarball, config: { host: "127.0.0.1", port }, files });
+			const lines = await simulate(so, 30);
+			return checkClient(lines, { tls: true, topic: "mcpack/tls" })
+				?? (/CN=mqttc-device|as auto-/.test(tlsBroker.log()) ? undefined : "the broker logged no client");
+		});
+		await scenario("at", async () => {
+			const so = await build("pack-at", { tmp, out, tarball, config });
+			return checkAt(await simulate(so, 30));
+		});
+	}
+	finally {
+		for (const cleanup of cleanups.reverse()) await cleanup();
+	}
+	const passed = results.filter(Boolean).length;
+	console.log(`${passed} passed, ${results.length - passed} failed`);
+	process.exit(passed === results.length ? 0 : 1);
+}
+
+main().catch((error) => {
+	console.error(`mcpack-check: ${error.stack ?? error.message}`);
+	process.exit(2);
+});
