@@ -49,7 +49,8 @@ function outputPath(jsFile) {
  */
 function tlsScope() {
 	const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "manifest_tls.json"), "utf8"));
-	const { include = [], modules, ...rest } = manifest;
+	// `typescript` names the checkout's typings for mcconfig's tsc: the package holds JavaScript.
+	const { include = [], modules, typescript, ...rest } = manifest;
 	const sdk = [include].flat().filter((entry) => entry.startsWith("$("));
 	if (!modules || !("mqttc/tls" in modules)) throw new Error("manifest_tls.json has no mqttc/tls module");
 	// mcpack puts package manifests first in the app's includes, before manifest_base.json, which
@@ -95,9 +96,11 @@ function compile() {
 		removeComments: false, newLine: ts.NewLineKind.LineFeed,
 	}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => fail([d]) });
 	if (config.errors.length) fail(config.errors);
-	// The modules and the Moddable typings they are checked against; not the hosts or tests.
+	// The modules and the typings they are checked against (Moddable's, and the project's
+	// declarations of the SDK's crypt module); not the hosts or tests.
 	const inModules = (file) => !path.relative(MODULES, file).startsWith("..");
-	const files = config.fileNames.filter((file) => inModules(file) || file.includes(`${path.sep}@moddable${path.sep}typings${path.sep}`));
+	const typings = (file) => file.endsWith(".d.ts") && (file.includes(`${path.sep}@moddable${path.sep}typings${path.sep}`) || !path.relative(path.join(ROOT, "typings"), file).startsWith(".."));
+	const files = config.fileNames.filter((file) => inModules(file) || typings(file));
 	const program = ts.createProgram(files, config.options);
 	const diagnostics = ts.getPreEmitDiagnostics(program);
 	if (diagnostics.length) fail(diagnostics);

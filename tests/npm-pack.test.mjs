@@ -177,6 +177,8 @@ test("npm pack: mqttc/tls is in a package scope of its own (named mqttc), whose 
 	assert.deepEqual(manifest.include, ["$(MODDABLE)/examples/manifest_base.json", ...sdk]);
 	assert.deepEqual(manifest.preload, ours.preload);
 	assert.deepEqual(manifest.config, ours.config);
+	// manifest_tls.json's typescript section names the checkout's typings (mcpack: "directory not found")
+	assert.equal(manifest.typescript, undefined, "no typescript section: the package holds JavaScript");
 	assert.equal(manifest.modules, undefined, "mcpack adds the module; the manifest brings no other");
 	// No module imports TLS at run time (the client loads it with Modules.importNow): a plain
 	// app carries none of it.
@@ -250,10 +252,14 @@ test("npm pack: the installed JavaScript runs in the XS host against mosquitto (
 		modules[name] = "./node_modules/mqttc/" + distFile(name).slice(0, -3);
 	}
 	fs.writeFileSync(path.join(app, "manifest.json"), JSON.stringify({ include: ours.include, modules, preload: ours.preload }, null, "\t"));
-	// TLS as mcpack builds it: the package's dist/tls/manifest.json and the module "mqttc/tls".
+	// TLS as mcpack builds it: the package's dist/tls/manifest.json and manifest_tls.json's
+	// modules ("mqttc/tls" from dist/tls/, the others as every module).
+	const tlsModules = {};
+	for (const name of Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, "manifest_tls.json"), "utf8")).modules))
+		tlsModules[name] = "./node_modules/mqttc/" + distFile(name).slice(0, -3);
 	fs.writeFileSync(path.join(app, "manifest_tls.json"), JSON.stringify({
 		include: ["./manifest.json", "./node_modules/mqttc/dist/tls/manifest.json"],
-		modules: { "mqttc/tls": "./node_modules/mqttc/dist/tls/tls" },
+		modules: tlsModules,
 	}, null, "\t"));
 	const recvLines = (output) => output.match(/^recv npm-pack\/test message \d qos=1$/gm) ?? [];
 
