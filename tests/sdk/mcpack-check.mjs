@@ -14,46 +14,18 @@
 // Prints `PASS name` or `FAIL name: why` per app and `N passed, N failed`; exits 1 when one
 // failed, 2 when it could not run. MCSIM_TRACE=1 echoes the apps' trace lines. mcpack writes
 // its generated manifest to $MODDABLE/build/tmp/<app name> whatever --out says.
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBroker, freePort } from "../lib/broker.mjs";
 import { makeCerts } from "../lib/certs.mjs";
+import { usage as runnerUsage, parseArguments, run, simulate as simulateApp } from "./runner.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function usage(message) {
-	console.error(`mcpack-check: ${message}`);
-	process.exit(2);
-}
-
-function parseArguments(argv) {
-	const options = { mqttc: path.resolve(here, "../.."), out: undefined, only: undefined };
-	for (let i = 0; i < argv.length; i++) {
-		const value = () => argv[++i] ?? usage(`${argv[i - 1]} needs a value`);
-		switch (argv[i]) {
-		case "--mqttc": options.mqttc = path.resolve(value()); break;
-		case "--out": options.out = path.resolve(value()); break;
-		case "--only": options.only = new Set(value().split(",")); break;
-		default: usage(`unknown argument ${argv[i]}`);
-		}
-	}
-	return options;
-}
-
-/** Runs a command; resolves {code, output} (stdout and stderr together). */
-function run(command, args, options = {}) {
-	return new Promise((resolve) => {
-		const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
-		let output = "";
-		child.stdout.on("data", (d) => { output += d; });
-		child.stderr.on("data", (d) => { output += d; });
-		child.on("error", (error) => resolve({ code: -1, output: `${output}${error.message}` }));
-		child.on("close", (code) => resolve({ code, output }));
-	});
-}
+const usage = (message) => runnerUsage("mcpack-check", message);
 
 /** `npm pack` in a copy of the checkout (node_modules shared), so dist/ is not written there. */
 function pack(mqttc, tmp) {
@@ -79,32 +51,8 @@ async function build(app, { tmp, out, tarball, config, files = {} }) {
 	return path.join(out, "bin", "lin", "mc", "release", name, "mc.so");
 }
 
-/** Runs mc.so in mcsim until a line starts with DONE or `seconds` pass; resolves the trace lines. */
-function simulate(so, seconds) {
-	const child = spawn("xvfb-run", ["-a", "timeout", String(seconds), "stdbuf", "-oL", "mcsim", so],
-		{ stdio: ["ignore", "pipe", "pipe"], detached: true });
-	const lines = [];
-	let buffer = "";
-	let stderr = "";
-	child.stdout.on("data", (d) => {
-		buffer += d;
-		let i;
-		while ((i = buffer.indexOf("\n")) >= 0) {
-			const line = buffer.slice(0, i);
-			buffer = buffer.slice(i + 1);
-			lines.push(line);
-			if (process.env.MCSIM_TRACE) console.error(`  | ${line}`);
-			if (line.startsWith("DONE"))
-				setTimeout(() => { try { process.kill(-child.pid, "SIGTERM"); } catch { /* gone */ } }, 300);
-		}
-	});
-	child.stderr.on("data", (d) => { stderr += d; });
-	return new Promise((resolve) => child.on("close", () => {
-		if (buffer) lines.push(buffer);
-		if (!lines.length && stderr) lines.push(`(no trace; stderr: ${stderr.trim().slice(-300)})`);
-		resolve(lines);
-	}));
-}
+/** Runs mc.so in mcsim until it traces DONE (and 300 ms more, for the lines after it). */
+const simulate = (so, seconds) => simulateApp(so, seconds, 300);
 
 const tail = (lines) => lines.slice(-6).join(" | ") || "(no trace)";
 
@@ -124,7 +72,7 @@ function checkAt(lines) {
 }
 
 async function main() {
-	const options = parseArguments(process.argv.slice(2));
+	const options = parseArguments("mcpack-check", process.argv.slice(2), path.resolve(here, "../.."));
 	if (!process.env.MODDABLE) usage("MODDABLE is not set (see tests/sdk/README.md)");
 	const which = await run("mcpack", [], { cwd: os.tmpdir() });   // "no action!", or ENOENT (-1)
 	if (which.code === -1) usage("mcpack is not on PATH ($MODDABLE/build/bin/lin/release)");

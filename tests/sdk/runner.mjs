@@ -1,0 +1,98 @@
+// What the real-SDK checks (mcsim-check.mjs, mcpack-check.mjs) share: their command line,
+// running a command, and running an app in mcsim under xvfb-run until it traces DONE.
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+
+/** A usage error: the message, exit code 2. */
+export function usage(tool, message) {
+	console.error(`${tool}: ${message}`);
+	process.exit(2);
+}
+
+/** `--mqttc DIR` (default: `mqttc`), `--out DIR`, `--only A,B`. */
+export function parseArguments(tool, argv, mqttc) {
+	const options = { mqttc, out: undefined, only: undefined };
+	for (let i = 0; i < argv.length; i++) {
+		const value = () => argv[++i] ?? usage(tool, `${argv[i - 1]} needs a value`);
+		switch (argv[i]) {
+		case "--mqttc": options.mqttc = resolve(value()); break;
+		case "--out": options.out = resolve(value()); break;
+		case "--only": options.only = new Set(value().split(",")); break;
+		default: usage(tool, `unknown argument ${argv[i]}`);
+		}
+	}
+	return options;
+}
+
+/** Runs a command; resolves {code, output} (stdout and stderr together). */
+export function run(command, args, options = {}) {
+	return new Promise((resolvePromise) => {
+		const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+		let output = "";
+		child.stdout.on("data", (d) => { output += d; });
+		child.stderr.on("data", (d) => { output += d; });
+		child.on("error", (error) => resolvePromise({ code: -1, output: `${output}${error.message}` }));
+		child.on("close", (code) => resolvePromise({ code, output }));
+	});
+}
+
+/** The index of the first line matching `pattern`, or -1. */
+export const find = (lines, pattern) => lines.findIndex((line) => pattern.test(line));
+
+/**
+ * Starts an app in mcsim (which never exits by itself); it is ended `afterDoneMs` after it
+ * traces a line starting with DONE, when `seconds` pass, or on stop(). Returns {lines,
+ * waitFor(re, ms), stop(), done}: `done` resolves the trace lines once mcsim is gone;
+ * waitFor resolves the index of the first line matching `re` (or -1 after `ms` or when mcsim
+ * ended). MCSIM_TRACE=1 echoes the lines.
+ */
+export function launch(so, seconds, afterDoneMs = 0) {
+	const child = spawn("xvfb-run", ["-a", "timeout", String(seconds), "stdbuf", "-oL", "mcsim", so],
+		{ stdio: ["ignore", "pipe", "pipe"], detached: true });
+	const lines = [];
+	const waiters = new Set();
+	let buffer = "";
+	let stderr = "";
+	let ended = false;
+	const stop = () => { try { process.kill(-child.pid, "SIGTERM"); } catch { /* already gone */ } };
+	const wake = () => { for (const w of [...waiters]) w(); };
+	child.stdout.on("data", (d) => {
+		buffer += d;
+		let i;
+		while ((i = buffer.indexOf("\n")) >= 0) {
+			const line = buffer.slice(0, i);
+			buffer = buffer.slice(i + 1);
+			lines.push(line);
+			if (process.env.MCSIM_TRACE) console.error(`  | ${line}`);
+			if (line.startsWith("DONE")) {
+				if (afterDoneMs) setTimeout(stop, afterDoneMs);
+				else stop();
+			}
+		}
+		wake();
+	});
+	child.stderr.on("data", (d) => { stderr += d; });
+	const done = new Promise((resolvePromise) => child.on("close", () => {
+		ended = true;
+		if (buffer) lines.push(buffer);
+		if (!lines.length && stderr) lines.push(`(no trace; stderr: ${stderr.trim().slice(-300)})`);
+		wake();
+		resolvePromise(lines);
+	}));
+	const waitFor = (re, ms) => new Promise((resolvePromise) => {
+		const check = () => {
+			const index = find(lines, re);
+			if (index < 0 && !ended) return;
+			waiters.delete(check);
+			clearTimeout(timer);
+			resolvePromise(index);
+		};
+		const timer = setTimeout(() => { waiters.delete(check); resolvePromise(-1); }, ms);
+		waiters.add(check);
+		check();
+	});
+	return { lines, waitFor, stop, done };
+}
+
+/** Runs an app in mcsim until it traces DONE (and `afterDoneMs` more) or `seconds` pass; resolves its trace lines. */
+export const simulate = (so, seconds, afterDoneMs = 0) => launch(so, seconds, afterDoneMs).done;
