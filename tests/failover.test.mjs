@@ -3,6 +3,8 @@
 // The two-node RabbitMQ cluster case is in tests/rabbitmq.test.mjs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { startApp } from "../hosts/xs/host.mjs";
 import { startBroker, mosquittoPub, freePort } from "./lib/broker.mjs";
 import { brokerAndDriver } from "./lib/driver.mjs";
 
@@ -78,3 +80,22 @@ test("invalid backup lists make create() return null", async () => {
 	assert.equal(await env.driver.create("fook", "127.0.0.1", 1883, null, { backup: ["h", "h:1884", { host: "h" }] }), true);
 	await env.driver.call("fook", "close");
 });
+
+test("opts.backup in an app built without manifest_failover.json: create returns null and names the manifest; a plain app carries no failover code", async () => {
+	const app = await startApp(fileURLToPath(new URL("./apps/client-notls/", import.meta.url)), { stdout: !!process.env.MQTTC_TRACE });
+	try {
+		assert.equal(await app.call("create", "nobackup", "127.0.0.1", env.broker.port, null, { backup: ["127.0.0.1:1884"] }), false);
+		assert.match(app.output, /mqttc: create: backup needs mqttc\/failover: include mqttc's manifest_failover.json/);
+		assert.ok(!app.sources.has("mqttc/failover"), "not in a plain app");
+		// without backup the same app connects to its one address
+		assert.equal(await app.call("create", "plain", "127.0.0.1", env.broker.port, null, null), true);
+		await app.call("call", "plain", "auth", "plain");
+		await app.call("call", "plain", "connect");
+		await app.waitFor(/EVT plain \{"event":"conack"/, 5000);
+		await app.call("call", "plain", "close");
+	}
+	finally {
+		await app.stop();
+	}
+});
+

@@ -18,22 +18,27 @@ import { checkTypeScript } from "./apps/preload/check.mjs";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const APP = join(ROOT, "tests/apps/preload");
 
-/** The modules a manifest preloads (default: manifest_tls.json, which is manifest.json plus
- * mqttc/tls): [{name, file}]. */
-function preloadedModules(manifestFile = join(ROOT, "manifest_tls.json")) {
+/** mqttc's feature manifests: each adds its own modules to manifest.json's core. */
+const FEATURES = ["manifest_tls.json", "manifest_failover.json"];
+
+/** The modules a manifest preloads (default: the preload app's, which includes manifest.json
+ * and every feature manifest): [{name, file}]. */
+function preloadedModules(manifestFile = join(APP, "manifest.json")) {
 	const manifest = readManifest(manifestFile, { env: {} });
 	const matches = (name) => manifest.preload.some((p) => (p.endsWith("/*") ? name.startsWith(p.slice(0, -1)) : name === p));
 	return [...manifest.modules].filter(([name]) => matches(name)).map(([name, entry]) => ({ name, file: entry.file }));
 }
 
 test("manifest: every mqttc module is preloaded by its own name (mcconfig expands preload wildcards over .js only, not .ts)", () => {
-	// manifest.json preloads everything but mqttc/tls, which manifest_tls.json adds.
+	// manifest.json preloads the core; each feature manifest adds and preloads its own modules.
 	const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8"));
-	const tls = JSON.parse(readFileSync(join(ROOT, "manifest_tls.json"), "utf8"));
+	const features = FEATURES.map((file) => JSON.parse(readFileSync(join(ROOT, file), "utf8")));
 	const files = readdirSync(join(ROOT, "modules/mqttc")).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
 	const expected = ["mqttc", ...files.map((f) => `mqttc/${f.slice(0, -3)}`)].sort();
-	assert.deepEqual([...manifest.preload, ...tls.preload].sort(), expected);
-	assert.ok(!manifest.preload.includes("mqttc/tls") && !("mqttc/tls" in manifest.modules), "plain apps carry no TLS code");
+	assert.deepEqual([...manifest.preload, ...features.flatMap((f) => f.preload)].sort(), expected);
+	for (const feature of features)
+		for (const name of Object.keys(feature.modules))
+			assert.ok(!manifest.preload.includes(name) && !(name in manifest.modules), `plain apps carry no ${name}`);
 });
 
 // ---- static check -------------------------------------------------------------------

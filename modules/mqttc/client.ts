@@ -23,9 +23,8 @@ import type { PendingRequest } from "mqttc/session";
 import { TICKS } from "mqttc/keepalive";
 import { fieldBytes, topicField, topicFilterBytes } from "mqttc/topic";
 import { toBytes, textOf } from "mqttc/utf8";
-import { brokerAddresses, type BrokerAddress } from "mqttc/failover";
 import { Connection, DEFAULTS, STATE_DISCONNECT, STATE_SCONNECT, STATE_MQTT, STATE_READY } from "mqttc/connection";
-import type { CreateOptions, EventCallback, Payload, SslOptions, RecvMetas, SubackMetas, SentMetas, TlsSettings, TlsModule } from "mqttc/types";
+import type { BrokerAddress, CreateOptions, EventCallback, FailoverModule, FailoverRing, Payload, SslOptions, RecvMetas, SubackMetas, SentMetas, TlsSettings, TlsModule } from "mqttc/types";
 
 export { DEFAULTS, STATE_DISCONNECT, STATE_SCONNECT, STATE_MQTT, STATE_READY };
 
@@ -38,8 +37,8 @@ export class MqttClient extends Connection implements DecoderSink {
 	private topicFields = new Map<string, Uint8Array>();
 	private qos2Overflow = false;          // reported once: the QoS 2 window overflowed
 
-	constructor(addresses: BrokerAddress[], tls: TlsSettings | undefined, options: CreateOptions) {
-		super(addresses, tls, options);
+	constructor(address: BrokerAddress, failover: FailoverRing | undefined, tls: TlsSettings | undefined, options: CreateOptions) {
+		super(address, failover, tls, options);
 		this.binary = options.binary === true;
 		this.chunked = options.oversize !== "skip";
 		this.queueLimit = options.queue ?? DEFAULTS.queueLimit;
@@ -67,8 +66,14 @@ export class MqttClient extends Connection implements DecoderSink {
 		if (options.oversize !== undefined && options.oversize !== "chunk" && options.oversize !== "skip") return "oversize must be \"chunk\" or \"skip\"";
 		const manual = options.manual_ack;
 		if (manual !== undefined && typeof manual !== "boolean" && (typeof manual !== "number" || !(manual >= 1 && manual <= 65535) || (manual | 0) !== manual)) return "manual_ack must be a boolean or 1..65535";
-		const addresses = brokerAddresses(host, port, options.backup);
-		if (typeof addresses === "string") return addresses;
+		let failover: FailoverRing | undefined;
+		if (options.backup !== undefined && options.backup !== null) {
+			// A feature module: only apps that include manifest_failover.json carry (and load) it.
+			if (!Modules.has("mqttc/failover")) return "backup needs mqttc/failover: include mqttc's manifest_failover.json";
+			const ring = (Modules.importNow("mqttc/failover") as FailoverModule).ring(host, port, options.backup);
+			if (typeof ring === "string") return ring;
+			failover = ring;
+		}
 		let tls: TlsSettings | undefined;
 		if (ssl !== undefined && ssl !== null && ssl !== false) {
 			if (!Modules.has("securesocket") || !Modules.has("mqttc/tls")) return "TLS needs the securesocket module and mqttc/tls: include mqttc's manifest_tls.json";
@@ -78,7 +83,7 @@ export class MqttClient extends Connection implements DecoderSink {
 			if (typeof settings === "string") return settings;
 			tls = settings;
 		}
-		return new MqttClient(addresses, tls, options);
+		return new MqttClient({ host, port }, failover, tls, options);
 	}
 
 	// ---- The LuatOS API ------------------------------------------------------------
@@ -171,7 +176,7 @@ export class MqttClient extends Connection implements DecoderSink {
 		try {
 			this.stopped = false;
 			this.clearTimer("reconnectTimer");
-			this.failover.restart();
+			this.failover?.restart();
 			this.openSocket();
 			return true;
 		}
@@ -195,7 +200,7 @@ export class MqttClient extends Connection implements DecoderSink {
 			this.stopped = false;
 			this.clearTimer("reconnectTimer");
 			this.openOnly = true;
-			this.failover.restart();
+			this.failover?.restart();
 			this.openSocket();
 			return true;
 		}

@@ -23,8 +23,7 @@ import { Keepalive, TICKS, DEAD_AFTER_TICKS, PING, DEAD } from "mqttc/keepalive"
 import { Writer } from "mqttc/writer";
 import { EventQueue } from "mqttc/events";
 import { textOf } from "mqttc/utf8";
-import { Failover, type BrokerAddress } from "mqttc/failover";
-import type { CreateOptions, ErrorKind, MqttEvent, TlsSettings } from "mqttc/types";
+import type { BrokerAddress, CreateOptions, ErrorKind, FailoverRing, MqttEvent, TlsSettings } from "mqttc/types";
 
 export const STATE_DISCONNECT = 0;
 export const STATE_SCONNECT = 1;
@@ -68,7 +67,8 @@ type Transport = {
 
 export abstract class Connection {
 	// Fixed at create()
-	protected failover: Failover;          // the broker address now, and the others to try
+	protected address: BrokerAddress;      // create()'s host and port
+	protected failover: FailoverRing | undefined;   // opts.backup (mqttc/failover): the address now, and the others to try
 	protected tls: TlsSettings | undefined;
 	protected authority = 0;               // which CA of a bundle this connection trusts
 	protected authoritiesTried = 0;        // CAs of the bundle that failed in this attempt
@@ -114,8 +114,9 @@ export abstract class Connection {
 	 * id * 4 + qos; a new connection starts without (the broker sends them again). */
 	protected awaitingAck: number[] = [];
 
-	constructor(addresses: BrokerAddress[], tls: TlsSettings | undefined, options: CreateOptions) {
-		this.failover = new Failover(addresses);
+	constructor(address: BrokerAddress, failover: FailoverRing | undefined, tls: TlsSettings | undefined, options: CreateOptions) {
+		this.address = address;
+		this.failover = failover;
 		this.tls = tls;
 		this.connTimeout = options.conn_timeout ?? DEFAULTS.connTimeout;
 		this.resend = options.resend !== false;
@@ -138,7 +139,7 @@ export abstract class Connection {
 		try {
 			// noDelay: MQTT packets are small and acknowledged one by one; Nagle's algorithm
 			// would hold each for the peer's delayed ACK (about 40 ms per round trip).
-			const { host, port } = this.failover.current;
+			const { host, port } = this.failover ? this.failover.current : this.address;
 			const dictionary: Record<string, unknown> = { host, port, noDelay: true };
 			if (this.tls) {
 				const secure = { ...this.tls.secure };
@@ -179,7 +180,10 @@ export abstract class Connection {
 				this.internalError(e);
 			}
 		};
-		if (this.debugging) this.trace(`connecting to ${this.failover.current.host}:${this.failover.current.port}${this.tls ? " (TLS)" : ""}`);
+		if (this.debugging) {
+			const { host, port } = this.failover ? this.failover.current : this.address;
+			this.trace(`connecting to ${host}:${port}${this.tls ? " (TLS)" : ""}`);
+		}
 	}
 
 	protected socketEvent(message: number): void {
@@ -266,14 +270,14 @@ export abstract class Connection {
 		this.emit("disconnect", reason);
 		if (this.reopen) {
 			this.reopen = false;
-			this.failover.restart();
+			this.failover?.restart();
 			this.openSocket();
 			return;
 		}
 		if (openOnly || this.stopped || this.closed || this.status !== STATE_DISCONNECT) return;   // a failed open() is not retried; or the handler reconnected
 		// Failover: the next address at once while the round lasts (also for connect() without
 		// autoreconn); the policy's delay between rounds. One address: every loss ends a round.
-		if ((this.reconnect || !established) && this.failover.failed(established)) return this.scheduleReconnect(true);
+		if ((this.reconnect || !established) && this.failover !== undefined && this.failover.failed(established)) return this.scheduleReconnect(true);
 		if (this.reconnect) this.scheduleReconnect(false);
 	}
 

@@ -1,5 +1,7 @@
 /*
- * Failover between broker addresses: the one given to create() first, then those of
+ * Failover between broker addresses (an opt-in feature: apps that set `opts.backup` include
+ * mqttc's manifest_failover.json; the core loads this module with Modules.importNow only
+ * then, so a plain app carries none of it): the one given to create() first, then those of
  * `opts.backup` (e.g. the other nodes of a broker cluster), tried in turn as a ring.
  *
  * A round is one try of every address. When a connection fails or drops, the next address
@@ -9,10 +11,7 @@
  * out by its backoff. The client stays on the address that worked last.
  */
 
-export interface BrokerAddress {
-	host: string;
-	port: number;
-}
+import type { BrokerAddress, FailoverRing } from "mqttc/types";
 
 /** At most this many backup addresses (bounds the list and one round's length). */
 export const MAX_BACKUPS = 8;
@@ -21,7 +20,7 @@ export const MAX_BACKUPS = 8;
  * The addresses from create()'s host/port and `opts.backup`: a list of "host",
  * "host:port" or {host, port} (port defaults to the primary's). A reason when invalid.
  */
-export function brokerAddresses(host: string, port: number, backup: unknown): BrokerAddress[] | string {
+function brokerAddresses(host: string, port: number, backup: unknown): BrokerAddress[] | string {
 	const addresses: BrokerAddress[] = [{ host, port }];
 	if (backup === undefined || backup === null) return addresses;
 	if (!Array.isArray(backup)) return "backup must be a list of \"host\", \"host:port\" or {host, port}";
@@ -48,7 +47,7 @@ export function brokerAddresses(host: string, port: number, backup: unknown): Br
 }
 
 /** Which address to use, and whether the round of tries is over. */
-export class Failover {
+export class Failover implements FailoverRing {
 	private readonly addresses: readonly BrokerAddress[];
 	private index = 0;
 	private failures = 0;                  // failed tries in the current round
@@ -79,3 +78,12 @@ export class Failover {
 		return false;
 	}
 }
+
+/** What the client takes through Modules.importNow("mqttc/failover"): the ring for
+ * create()'s address and `opts.backup`, or the reason the list is invalid. */
+export default Object.freeze({
+	ring(host: string, port: number, backup: unknown): FailoverRing | string {
+		const addresses = brokerAddresses(host, port, backup);
+		return typeof addresses === "string" ? addresses : new Failover(addresses);
+	},
+});

@@ -115,6 +115,24 @@ export interface TlsSettings {
 	authorities: ArrayBuffer[];
 }
 
+/** Where to connect: the address of create(), or the current one of a failover ring. */
+export interface BrokerAddress {
+	host: string;
+	port: number;
+}
+
+/** What the link asks of mqttc/failover (opts.backup); absent: one address, no ring. */
+export interface FailoverRing {
+	readonly current: BrokerAddress;
+	restart(): void;
+	failed(established: boolean): boolean;
+}
+
+/** mqttc/failover's default export, loaded with Modules.importNow only when opts.backup is set. */
+export interface FailoverModule {
+	ring(host: string, port: number, backup: unknown): FailoverRing | string;
+}
+
 /** The default export of mqttc/tls, which the client takes with Modules.importNow. */
 export interface TlsModule {
 	tlsSettings(ssl: true | SslOptions): TlsSettings | string;
