@@ -14,6 +14,10 @@
  */
 
 import mqtt from "mqttc";
+// The engine's clients defer their acknowledgements (manual_ack): mqttc's feature module for
+// it comes with the engine (manifest_at.json includes manifest_acks.json; in an npm app this
+// import is what brings it).
+import "mqttc/acks";
 import Timer from "timer";
 import {AtEngine as Engine, VERSION} from "mqttc-at/engine";
 import type {AtClient, AtCreate, AtEngineOptions, AtTimer} from "mqttc-at/types";

@@ -5,6 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mosquittoPub, freePort } from "./lib/broker.mjs";
 import { startDriver, brokerAndDriver } from "./lib/driver.mjs";
+import { fileURLToPath } from "node:url";
+import { startApp } from "../hosts/xs/host.mjs";
 
 const env = brokerAndDriver();
 
@@ -136,3 +138,19 @@ test("open() to a closed port (ESP32 sockets): error connect, disconnect connect
 		await esp.stop();
 	}
 });
+
+test("manual_ack in an app built without manifest_acks.json: create returns null and names the manifest; manual_ack false needs nothing", async () => {
+	const app = await startApp(fileURLToPath(new URL("./apps/client-notls/", import.meta.url)), { stdout: !!process.env.MQTTC_TRACE });
+	try {
+		assert.equal(await app.call("create", "deferred", "127.0.0.1", env.broker.port, null, { manual_ack: true }), false);
+		assert.match(app.output, /mqttc: create: manual_ack needs mqttc\/acks: include mqttc's manifest_acks.json/);
+		assert.ok(!app.sources.has("mqttc/acks"), "not in a plain app");
+		assert.equal(await app.call("create", "auto", "127.0.0.1", env.broker.port, null, { manual_ack: false }), true);
+		assert.equal(await app.call("call", "auto", "ack", 1), false, "ack() without manual_ack: nothing awaits it");
+		await app.call("call", "auto", "close");
+	}
+	finally {
+		await app.stop();
+	}
+});
+

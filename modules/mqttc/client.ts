@@ -24,7 +24,7 @@ import { TICKS } from "mqttc/keepalive";
 import { fieldBytes, topicField, topicFilterBytes } from "mqttc/topic";
 import { toBytes, textOf } from "mqttc/utf8";
 import { Connection, DEFAULTS, STATE_DISCONNECT, STATE_SCONNECT, STATE_MQTT, STATE_READY } from "mqttc/connection";
-import type { BrokerAddress, CreateOptions, EventCallback, FailoverModule, FailoverRing, Payload, SslOptions, RecvMetas, SubackMetas, SentMetas, TlsSettings, TlsModule } from "mqttc/types";
+import type { AcksModule, BrokerAddress, CreateOptions, DeferredAcks, EventCallback, FailoverModule, FailoverRing, Payload, SslOptions, RecvMetas, SubackMetas, SentMetas, TlsSettings, TlsModule } from "mqttc/types";
 
 export { DEFAULTS, STATE_DISCONNECT, STATE_SCONNECT, STATE_MQTT, STATE_READY };
 
@@ -32,18 +32,16 @@ export class MqttClient extends Connection implements DecoderSink {
 	private binary: boolean;
 	private chunked: boolean;
 	private queueLimit: number;
-	private manualAck: number;             // 0: acknowledge after recv; else how many may await ack()
 	/** Publish topics already checked: topic -> its field as it goes on the wire. */
 	private topicFields = new Map<string, Uint8Array>();
 	private qos2Overflow = false;          // reported once: the QoS 2 window overflowed
 
-	constructor(address: BrokerAddress, failover: FailoverRing | undefined, tls: TlsSettings | undefined, options: CreateOptions) {
+	constructor(address: BrokerAddress, failover: FailoverRing | undefined, tls: TlsSettings | undefined, options: CreateOptions, acks: DeferredAcks | undefined) {
 		super(address, failover, tls, options);
+		this.acks = acks;
 		this.binary = options.binary === true;
 		this.chunked = options.oversize !== "skip";
 		this.queueLimit = options.queue ?? DEFAULTS.queueLimit;
-		const manual = options.manual_ack;
-		this.manualAck = manual === true ? DEFAULTS.manualAck : typeof manual === "number" ? manual : 0;
 		this.decoder = new Decoder(options.rxSize ?? DEFAULTS.rxSize, this, this.binary);
 	}
 
@@ -64,15 +62,19 @@ export class MqttClient extends Connection implements DecoderSink {
 		const inflight = options.inflight ?? DEFAULTS.inflight;
 		if (typeof inflight !== "number" || !(inflight >= 1 && inflight <= 65535)) return "inflight must be 1..65535";
 		if (options.oversize !== undefined && options.oversize !== "chunk" && options.oversize !== "skip") return "oversize must be \"chunk\" or \"skip\"";
-		const manual = options.manual_ack;
-		if (manual !== undefined && typeof manual !== "boolean" && (typeof manual !== "number" || !(manual >= 1 && manual <= 65535) || (manual | 0) !== manual)) return "manual_ack must be a boolean or 1..65535";
 		let failover: FailoverRing | undefined;
 		if (options.backup !== undefined && options.backup !== null) {
-			// A feature module: only apps that include manifest_failover.json carry (and load) it.
-			if (!Modules.has("mqttc/failover")) return "backup needs mqttc/failover: include mqttc's manifest_failover.json";
-			const ring = (Modules.importNow("mqttc/failover") as FailoverModule).ring(host, port, options.backup);
+			const module = feature("mqttc/failover", "backup");
+			const ring = typeof module === "string" ? module : (module as FailoverModule).ring(host, port, options.backup);
 			if (typeof ring === "string") return ring;
 			failover = ring;
+		}
+		let acks: DeferredAcks | undefined;
+		if (options.manual_ack !== undefined && options.manual_ack !== false) {
+			const module = feature("mqttc/acks", "manual_ack");
+			const list = typeof module === "string" ? module : (module as AcksModule).create(options.manual_ack);
+			if (typeof list === "string") return list;
+			acks = list;
 		}
 		let tls: TlsSettings | undefined;
 		if (ssl !== undefined && ssl !== null && ssl !== false) {
@@ -83,7 +85,7 @@ export class MqttClient extends Connection implements DecoderSink {
 			if (typeof settings === "string") return settings;
 			tls = settings;
 		}
-		return new MqttClient({ host, port }, failover, tls, options);
+		return new MqttClient({ host, port }, failover, tls, options, acks);
 	}
 
 	// ---- The LuatOS API ------------------------------------------------------------
@@ -216,22 +218,17 @@ export class MqttClient extends Connection implements DecoderSink {
 	 * again on a resumed session, with dup = 1).
 	 */
 	ack(messageId: unknown): boolean {
-		if (this.closed || typeof messageId !== "number") return false;
-		const list = this.awaitingAck;
-		for (let i = 0; i < list.length; i++) {
-			if (list[i] >> 2 !== messageId) continue;
-			const qos = list[i] & 3;
-			list.splice(i, 1);
-			this.events.enter();
-			try {
-				this.acknowledgePublish(qos, messageId);
-			}
-			finally {
-				this.events.leave();
-			}
-			return true;
+		if (this.closed || typeof messageId !== "number" || this.acks === undefined) return false;
+		const qos = this.acks.take(messageId);
+		if (qos === 0) return false;
+		this.events.enter();
+		try {
+			this.acknowledgePublish(qos, messageId);
 		}
-		return false;
+		finally {
+			this.events.leave();
+		}
+		return true;
 	}
 
 	/**
@@ -427,7 +424,7 @@ export class MqttClient extends Connection implements DecoderSink {
 		this.clearTimer("reconnectTimer");
 		this.closed = true;
 		this.session.clear();
-		this.awaitingAck.length = 0;
+		this.acks?.clear();
 		this.decoder = undefined;             // frees the receive buffer
 		this.willMessage = undefined;
 	}
@@ -595,35 +592,28 @@ export class MqttClient extends Connection implements DecoderSink {
 			this.events.emit("recv", topic, payload, { message_id: 0, qos: 0, retain: first & 1, dup: (first >> 3) & 1 });
 			return;
 		}
-		if ((qos === 2 && this.duplicateQos2(id)) || (this.manualAck !== 0 && this.awaiting(qos, id))) return;
-		const deferred = this.manualAck !== 0 && this.deferAck(qos, id);
+		const acks = this.acks;
+		if ((qos === 2 && this.duplicateQos2(id)) || (acks !== undefined && acks.awaits(qos, id))) return;
+		const deferred = acks !== undefined && this.deferAck(acks, qos, id);
 		this.events.emit("recv", topic, payload, { message_id: id, qos, retain: first & 1, dup: (first >> 3) & 1 });
 		if (deferred) return;
 		if (qos === 1) this.sendAck(PUBACK, id);     // after the app has the message
 		else this.acknowledgePublish(2, id);
 	}
 
-	/** manual_ack: a QoS 1/2 message whose ack() is still awaited arrived again: delivered already. */
-	private awaiting(qos: number, id: number): boolean {
-		return this.manualAck > 0 && qos > 0 && this.awaitingAck.indexOf(id * 4 + qos) >= 0;
-	}
-
 	/** manual_ack: true when the app acknowledges this message with ack(); within the bound only. */
-	private deferAck(qos: number, id: number): boolean {
-		if (!this.manualAck || qos === 0) return false;
-		if (this.awaitingAck.length >= this.manualAck) {
-			this.emit("error", "other", `more than ${this.manualAck} messages await ack(): acknowledged at once`, { message_id: id });
-			return false;
-		}
-		this.awaitingAck.push(id * 4 + qos);
-		return true;
+	private deferAck(acks: DeferredAcks, qos: number, id: number): boolean {
+		if (qos === 0) return false;
+		if (acks.defer(qos, id)) return true;
+		this.emit("error", "other", `more than ${acks.limit} messages await ack(): acknowledged at once`, { message_id: id });
+		return false;
 	}
 
 	/** A piece of a PUBLISH larger than rxSize. */
 	partReceived(packet: PublishPacket, chunk: Uint8Array, offset: number): void {
 		if (offset === 0) {
 			if (this.debugging) this.trace(`< PUBLISH id=${packet.id} qos=${packet.qos} topic=${packet.topic} bytes=${packet.total} (larger than rxSize)`);
-			if ((packet.qos === 2 && this.duplicateQos2(packet.id)) || this.awaiting(packet.qos, packet.id)) {
+			if ((packet.qos === 2 && this.duplicateQos2(packet.id)) || (this.acks !== undefined && this.acks.awaits(packet.qos, packet.id))) {
 				packet.id = -packet.id;           // mark the parts still to come: deliver and acknowledge nothing
 				return;
 			}
@@ -639,7 +629,7 @@ export class MqttClient extends Connection implements DecoderSink {
 			const metas = recvMetas(packet);
 			metas.offset = offset;
 			metas.total = packet.total;
-			deferred = last && this.deferAck(packet.qos, packet.id);
+			deferred = last && this.acks !== undefined && this.deferAck(this.acks, packet.qos, packet.id);
 			this.emit("recv", packet.topic, this.binary ? chunk.slice().buffer : chunkText(chunk), metas);
 		}
 		if (last && !deferred) this.acknowledgePublish(packet.qos, packet.id);
@@ -676,6 +666,12 @@ export class MqttClient extends Connection implements DecoderSink {
 		if (this.debugging) this.trace(`> ${request.subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE"} id=${request.id} ${request.topics.join(",")}`);
 		return this.sendPacket(request.packet);
 	}
+}
+
+/** A feature module's default export (the app included its manifest, `manifest_<name>.json`
+ * of mqttc), or create()'s reason that names the manifest to include. */
+function feature(name: string, option: string): unknown {
+	return Modules.has(name) ? Modules.importNow(name) : `${option} needs ${name}: include mqttc's manifest_${name.slice(6)}.json`;
 }
 
 /** 0, 1 or 2 from a number (LuatOS passes integers), or -1. */

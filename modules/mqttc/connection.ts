@@ -23,7 +23,7 @@ import { Keepalive, TICKS, DEAD_AFTER_TICKS, PING, DEAD } from "mqttc/keepalive"
 import { Writer } from "mqttc/writer";
 import { EventQueue } from "mqttc/events";
 import { textOf } from "mqttc/utf8";
-import type { BrokerAddress, CreateOptions, ErrorKind, FailoverRing, MqttEvent, TlsSettings } from "mqttc/types";
+import type { BrokerAddress, CreateOptions, DeferredAcks, ErrorKind, FailoverRing, MqttEvent, TlsSettings } from "mqttc/types";
 
 export const STATE_DISCONNECT = 0;
 export const STATE_SCONNECT = 1;
@@ -48,8 +48,6 @@ export const DEFAULTS = Object.freeze({
 	qos2Window: 64,
 	/** Topics per SUBSCRIBE when subscriptions are restored after a reconnect. */
 	resubscribeBatch: 8,
-	/** QoS 1/2 messages that may await ack() at once with manual_ack: true. */
-	manualAck: 32,
 	/** Publish topics whose checked, encoded form is kept (the cache is emptied when full). */
 	topicCache: 8,
 	/** Milliseconds disconnect() waits for queued packets to leave, DISCONNECT to go out and
@@ -110,9 +108,9 @@ export abstract class Connection {
 	protected reopen = false;              // connect() during a graceful disconnect: open when it ends
 	protected openOnly = false;            // open() was called: no CONNECT until connect()
 	protected linked = false;              // open() succeeded: the socket is up, CONNECT not sent
-	/** manual_ack: QoS 1/2 messages delivered on this connection and awaiting ack(), as
-	 * id * 4 + qos; a new connection starts without (the broker sends them again). */
-	protected awaitingAck: number[] = [];
+	/** manual_ack (mqttc/acks): QoS 1/2 messages delivered on this connection and awaiting
+	 * ack(); a new connection starts without (the broker sends them again). */
+	protected acks: DeferredAcks | undefined;
 
 	constructor(address: BrokerAddress, failover: FailoverRing | undefined, tls: TlsSettings | undefined, options: CreateOptions) {
 		this.address = address;
@@ -261,7 +259,7 @@ export abstract class Connection {
 		this.status = STATE_DISCONNECT;
 		const openOnly = this.openOnly;
 		this.openOnly = this.linked = false;
-		this.awaitingAck.length = 0;          // acks belong to this connection; a resumed session redelivers
+		this.acks?.clear();                   // acks belong to this connection; a resumed session redelivers
 		if (this.debugging) this.trace(`connection lost: ${reason}${detail !== undefined ? " (" + detail + ")" : ""}`);
 		if (kind) this.emit("error", kind, detail);
 		// QoS 0 messages that never reached the socket: say so rather than drop them silently.

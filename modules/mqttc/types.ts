@@ -133,6 +133,25 @@ export interface FailoverModule {
 	ring(host: string, port: number, backup: unknown): FailoverRing | string;
 }
 
+/** What the client asks of mqttc/acks (opts.manual_ack): QoS 1/2 messages awaiting ack(). */
+export interface DeferredAcks {
+	/** How many may await ack() at once. */
+	readonly limit: number;
+	/** Whether message `id` (QoS 1/2) was delivered and awaits ack(): a resend is not delivered again. */
+	awaits(qos: number, id: number): boolean;
+	/** Records a delivered message until ack(); false when `limit` await already. */
+	defer(qos: number, id: number): boolean;
+	/** The QoS of message `id` awaiting ack(), taken off the list; 0 when none awaits. */
+	take(id: number): number;
+	/** The connection is gone: nothing awaits any more. */
+	clear(): void;
+}
+
+/** mqttc/acks's default export, loaded with Modules.importNow only when manual_ack is set. */
+export interface AcksModule {
+	create(manual: unknown): DeferredAcks | string;
+}
+
 /** The default export of mqttc/tls, which the client takes with Modules.importNow. */
 export interface TlsModule {
 	tlsSettings(ssl: true | SslOptions): TlsSettings | string;

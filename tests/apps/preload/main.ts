@@ -6,6 +6,7 @@
  */
 import { romify, changedBindings, isPreloaded, type RomReport } from "rom";   // first: sees the globals before mqttc
 import * as mqttcEntry from "mqttc";
+import * as acks from "mqttc/acks";
 import * as client from "mqttc/client";
 import * as connection from "mqttc/connection";
 import * as decoder from "mqttc/decoder";
@@ -25,7 +26,7 @@ import * as fixture from "fixture/mutable";
 import mqtt from "mqttc";
 
 const namespaces: Record<string, object> = {
-	"mqttc": mqttcEntry, "mqttc/client": client, "mqttc/connection": connection, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/keepalive": keepalive, "mqttc/keys": keys, "mqttc/outbox": outbox,
+	"mqttc": mqttcEntry, "mqttc/acks": acks, "mqttc/client": client, "mqttc/connection": connection, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/keepalive": keepalive, "mqttc/keys": keys, "mqttc/outbox": outbox,
 	"mqttc/packet": packet, "mqttc/session": session, "mqttc/tls": tls, "mqttc/topic": topic, "mqttc/types": types,
 	"mqttc/utf8": utf8, "mqttc/writer": writer,
 };
