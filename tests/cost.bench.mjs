@@ -2,7 +2,9 @@
 // slots allocated per message, publish and receive at QoS 0/1/2, payloads 16 B to 4 KB,
 // received whole and in 1-byte and 100-byte reads — behind a stand-in socket and timer
 // (tests/apps/cost), so that only the client's own work is counted. With $MODDABLE set and
-// its xsc built, also the release bytecode size of the module sets.
+// its xsc built, also the release bytecode size of the module sets, and mqttc side by side
+// with the SDK's clients, gross and net of the stand-ins' own work (each client's calls into
+// the stand-ins per message, each kind calibrated against a native call of the same shape).
 //   node tests/cost.bench.mjs [--bytecode]      (--bytecode: only the bytecode sizes)
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from "node:fs";
@@ -10,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, basename } from "node:path";
 import ts from "typescript";
 import { startCostApp, measureScenario } from "./lib/cost.mjs";
-import { sdkClients, measureSideBySide } from "./lib/cost-sdk.mjs";
+import { sdkClients, measureSideBySide, SIDE_BY_SIDE_SCENARIOS, isConversion } from "./lib/cost-sdk.mjs";
 
 const bytecodeOnly = process.argv.includes("--bytecode");
 const app = bytecodeOnly ? undefined : await startCostApp();
@@ -80,12 +82,65 @@ else console.log("\n(bytecode sizes need the Moddable SDK: set MODDABLE to a bui
 // Side by side with the SDK's own clients (mqtt.js, ECMA-419), loaded from $MODDABLE at run
 // time: tests/lib/cost-sdk.mjs. Without $MODDABLE (or without those files) nothing is printed.
 if (!bytecodeOnly && sdkClients().length) {
-	const { rows: sideBySide, overheads } = await measureSideBySide();
+	const { rows: sideBySide, net, ledgers } = await measureSideBySide();
 	console.log("\nSide by side with the Moddable SDK's clients, from", process.env.MODDABLE);
 	console.log("(same stand-in network, same scenarios; compute units and slots per message; – : the client cannot)\n");
 	console.table(sideBySide);
-	console.log("Part of the SDK clients' figures is the bench's: a zero-delay timer through the queued stand-in costs",
-		Object.entries(overheads).map(([name, compute]) => `${compute} (${name})`).join(", "),
-		"units, once per received message for mqtt.js and per ack sent for ECMA-419; the ECMA-419 client also calls the",
-		"stand-in TCP's read() once per header and topic byte (about 25 units each).");
+	printNet(net, ledgers);
+}
+
+/** Where a key goes in a table of calls: the socket's, then the timer's, by kind. */
+function byRank(a, b) {
+	const order = ["socket.write", "socket.read", "socket.deliver", "socket.close", "tcp.write", "tcp.read", "tcp.format", "tcp.deliver",
+		"tcp.close", "Timer.set", "Timer.runImmediate", "timer fired", "Timer."];
+	const rank = (key) => {
+		const at = order.findIndex((prefix) => key.startsWith(prefix));
+		return at < 0 ? order.length : at;
+	};
+	return rank(a) - rank(b) || a.localeCompare(b);
+}
+
+/**
+ * The side-by-side figures net of the stand-ins: the net table, each client's calls into the
+ * stand-ins per message with each call's own cost, and the calibrations.
+ */
+function printNet(net, ledgers) {
+	console.log("\nNet: the gross figure less the stand-ins' own work, i.e. for each call per message into the stand-in socket/TCP or timer, what it costs there minus what a native call of the same shape costs.\n");
+	console.table(net);
+	for (const [name, { scenarios, calibration }] of Object.entries(ledgers)) {
+		const columns = SIDE_BY_SIDE_SCENARIOS.map((scenario, i) => [scenario.short, scenarios[i]]).filter(([, row]) => row);
+		const keys = [...new Set(columns.flatMap(([, row]) => Object.keys(row.calls)))].sort(byRank);
+		// a row per key or total, keyed by its label (console.table leaves missing cells blank)
+		const table = {};
+		const line = (label, own, value) => {
+			table[label] = own === undefined ? {} : { "own units": own };
+			for (const [short, row] of columns)
+				if (value(row) !== undefined) table[label][short] = value(row);
+		};
+		for (const key of keys.filter((k) => !isConversion(k)))
+			line(key, calibration[key].own, (row) => row.calls[key]);
+		line("= stand-ins' own work", undefined, (row) => row.standIns);
+		line("gross", undefined, (row) => row.gross);
+		line("net", undefined, (row) => row.net);
+		for (const key of keys.filter(isConversion))
+			line(`${key} (host)`, calibration[key].own, (row) => row.calls[key]);
+		line("net, also of conversions", undefined, (row) => row.netOfConversions);
+		console.log(`\n${name}: calls per message into the stand-ins, and each call's own cost (units):`);
+		console.table(table, ["own units", ...columns.map(([short]) => short)]);
+	}
+	console.log("\nCalibration, compute units per iteration of a loop making the call, on the stand-in and natively (the loop's units are in");
+	console.log("both); own = the difference, the stand-in's own JavaScript. Native reference of each:");
+	const seen = new Map();
+	for (const [name, { calibration }] of Object.entries(ledgers))
+		for (const [key, c] of Object.entries(calibration)) {
+			const id = `${key} (${c.file})`;
+			const entry = seen.get(id) ?? { ...c, key, clients: [] };
+			entry.clients.push(entry.own === c.own ? name : `${name}: ${c.own}`);
+			seen.set(id, entry);
+		}
+	for (const [id, c] of [...seen].sort(([, a], [, b]) => byRank(a.key, b.key)))
+		console.log(`  ${id}: ${[c.standIn, c.native, ...c.less.map((part) => part.own)].join(" - ")} = ${c.own} [${c.clients.join(", ")}]; ${
+			c.reference}${c.less.length ? `; less the own costs of ${c.less.map((part) => part.key).join(" and ")}` : ""}`);
+	console.log("Not in \"net\": the host's ArrayBuffer.fromString and String.fromArrayBuffer (hosts/xs/guest/boot.js) are JavaScript over");
+	console.log("xsnap's TextEncoder/TextDecoder where a device makes one native call; \"net, also of conversions\" takes their own work out too.");
 }

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { startApp } from "../../hosts/xs/host.mjs";
-import { startCostApp, measureScenario, perMessage } from "./cost.mjs";
+import { startCostApp, measureScenario, countScenario, calibrateCall } from "./cost.mjs";
 
 const APPS = new URL("../apps/", import.meta.url).pathname;
 
@@ -17,15 +17,21 @@ const SDK_CLIENTS = [
 	{ name: "SDK ECMA-419", app: "cost-sdk-419", file: "examples/io/tcp/mqttclient/mqttclient.js", qos: [0, 1, 2] },
 ];
 
-/** The issue's table: 64 B payloads unless said, 16-byte topic, whole packets. */
+/** The issue's table: 64 B payloads unless said, 16-byte topic, whole packets; `short`
+ * heads the column of the scenario in the tables of calls. */
 export const SIDE_BY_SIDE_SCENARIOS = [
-	{ label: "publish QoS 0, 64 B", kind: "publish", qos: 0, size: 64 },
-	{ label: "publish QoS 1 incl. PUBACK", kind: "publish", qos: 1, size: 64 },
-	{ label: "publish QoS 2 incl. REC/REL/COMP", kind: "publish", qos: 2, size: 64 },
-	{ label: "receive QoS 0, 64 B", kind: "receive", qos: 0, size: 64 },
-	{ label: "receive QoS 0, 4 KB", kind: "receive", qos: 0, size: 4096 },
-	{ label: "receive QoS 1 incl. PUBACK, 64 B", kind: "receive", qos: 1, size: 64 },
+	{ label: "publish QoS 0, 64 B", short: "pub QoS 0", kind: "publish", qos: 0, size: 64 },
+	{ label: "publish QoS 1 incl. PUBACK", short: "pub QoS 1", kind: "publish", qos: 1, size: 64 },
+	{ label: "publish QoS 2 incl. REC/REL/COMP", short: "pub QoS 2", kind: "publish", qos: 2, size: 64 },
+	{ label: "receive QoS 0, 64 B", short: "recv QoS 0", kind: "receive", qos: 0, size: 64 },
+	{ label: "receive QoS 0, 4 KB", short: "recv 4 KB", kind: "receive", qos: 0, size: 4096 },
+	{ label: "receive QoS 1 incl. PUBACK, 64 B", short: "recv QoS 1", kind: "receive", qos: 1, size: 64 },
 ];
+
+/** Keys of the host's text conversions (ArrayBuffer.fromString, String.fromArrayBuffer):
+ * counted and calibrated like the stand-ins' calls, but not part of "net" (they are the
+ * host's, not the bench's stand-ins), shown beside it. */
+export const isConversion = (key) => /^(ArrayBuffer\.fromString|String\.fromArrayBuffer)\//.test(key);
 
 /** The SDK clients whose file is in this SDK (none without $MODDABLE). */
 export function sdkClients(moddable = process.env.MODDABLE) {
@@ -56,25 +62,50 @@ export async function measureChecked(app, name, scenario) {
 
 /**
  * Rows {scenario, "<client> compute", ..., "<client> slots", ...}: mqttc and each SDK client
- * found; "–" where a client cannot do the scenario. `overheads` gives, per SDK client, what
- * one zero-delay timer costs through the bench's queued timer (a share of its figures that a
- * device's native timer would not charge).
+ * found; "–" where a client cannot do the scenario. Then, in turns of their own after the
+ * measured ones (so these are untouched), each client's calls into the stand-ins per message
+ * and each kind's calibrated own cost (tests/lib/cost.mjs countScenario, calibrateCall):
+ * `ledgers[client]` = {scenarios: [{gross, calls: {key: per message}, standIns, net,
+ * conversions, netOfConversions} or undefined], calibration: {key: {standIn, native, own,
+ * file, reference}}}, and `net` rows {scenario, "<client> gross", "<client> net", ...}.
  */
 export async function measureSideBySide(moddable = process.env.MODDABLE) {
 	const clients = [{ name: "mqttc", qos: [0, 1, 2], start: () => startCostApp() },
 		...sdkClients(moddable).map((client) => ({ ...client, start: () => startSdkCostApp(client, moddable) }))];
 	const rows = SIDE_BY_SIDE_SCENARIOS.map((scenario) => ({ scenario: scenario.label }));
-	const overheads = {};
+	const net = SIDE_BY_SIDE_SCENARIOS.map((scenario) => ({ scenario: scenario.label }));
+	const ledgers = {};
 	for (const client of clients) {
 		const app = await client.start();
 		try {
+			const gross = [];
 			for (const [i, scenario] of SIDE_BY_SIDE_SCENARIOS.entries()) {
 				const figures = client.qos.includes(scenario.qos) ? await measureChecked(app, client.name, scenario) : undefined;
+				gross[i] = figures?.compute;
 				rows[i][`${client.name} compute`] = figures?.compute ?? "–";
 				rows[i][`${client.name} slots`] = figures?.slots ?? "–";
 			}
-			if (client.app)
-				overheads[client.name] = (await perMessage(app, "timerOverhead")).compute;
+			const calibration = {};
+			const scenarios = [];
+			for (const [i, scenario] of SIDE_BY_SIDE_SCENARIOS.entries()) {
+				if (gross[i] === undefined) {
+					net[i][`${client.name} gross`] = net[i][`${client.name} net`] = "–";
+					continue;
+				}
+				const calls = await countScenario(app, scenario);
+				let standIns = 0, conversions = 0;
+				for (const [key, times] of Object.entries(calls)) {
+					const { own } = await calibrateCall(app, key, 200, calibration);
+					if (isConversion(key)) conversions += times * own;
+					else standIns += times * own;
+				}
+				const row = { gross: gross[i], calls, standIns: Math.round(standIns), net: Math.round(gross[i] - standIns),
+					conversions: Math.round(conversions), netOfConversions: Math.round(gross[i] - standIns - conversions) };
+				scenarios[i] = row;
+				net[i][`${client.name} gross`] = row.gross;
+				net[i][`${client.name} net`] = row.net;
+			}
+			ledgers[client.name] = { scenarios, calibration };
 		}
 		finally {
 			await app.stop();
@@ -82,5 +113,5 @@ export async function measureSideBySide(moddable = process.env.MODDABLE) {
 	}
 	// compute columns first, then slots, so the clients compare at a glance
 	const order = ["scenario", ...clients.map((c) => `${c.name} compute`), ...clients.map((c) => `${c.name} slots`)];
-	return { rows: rows.map((row) => Object.fromEntries(order.map((key) => [key, row[key]]))), overheads };
+	return { rows: rows.map((row) => Object.fromEntries(order.map((key) => [key, row[key]]))), net, ledgers };
 }

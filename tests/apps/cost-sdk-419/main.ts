@@ -17,8 +17,11 @@ import type { ReadableOptions, ControlMessage, WriteOptions } from "mqttclient";
 import { BenchTCP, BenchDNS } from "cost-sdk/benchnetwork";
 import { bench, Timer } from "cost-sdk/bench";
 import { fillAck } from "bench/inbound";
+import { counting, calibration, countConversions, conversionCalibrator } from "bench/calls";
+import { countTCP, tcpCalibrator } from "cost-sdk/tcpcalls";
+import { countQueuedTimer, queuedTimerCalibrator } from "cost-sdk/timercalls";
 
-export { collect, prepareInbound, receive, timerOverhead, counts } from "cost-sdk/bench";
+export { collect, prepareInbound, receive, counts } from "cost-sdk/bench";
 
 /** This client's part of the bench: the client, its packet ids, what it publishes. */
 class Client419 {
@@ -93,6 +96,18 @@ export function publish(n: number, qos: number): number {
 	}
 	return bench.sent;
 }
+
+/** Counting the calls into the stand-ins, in turns of their own (tests/lib/cost.mjs
+ * countScenario): the measured turns run the stand-ins as they are. */
+export const { countStart, countTake, countStop } = counting(() => {
+	countTCP(c419.socket!);
+	countQueuedTimer();
+	countConversions();
+});
+
+/** Timing one stand-in call against its native reference (tests/lib/cost.mjs calibrateCall). */
+export const { calibrateInfo, calibratePrepare, calibrate, calibrateDone } =
+	calibration((key) => tcpCalibrator(key) ?? queuedTimerCalibrator(key) ?? conversionCalibrator(key));
 
 export default function main(): void {
 }

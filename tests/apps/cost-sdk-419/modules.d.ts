@@ -8,6 +8,11 @@ declare module "cost-sdk/benchnetwork" {
 	export const BenchDNS: typeof import("./benchnetwork").BenchDNS;
 }
 
+declare module "cost-sdk/tcpcalls" {
+	export const countTCP: typeof import("./tcpcalls").countTCP;
+	export const tcpCalibrator: typeof import("./tcpcalls").tcpCalibrator;
+}
+
 declare module "mqttclient" {
 	export interface ReadableOptions { more: boolean; topic?: string; QoS?: number; byteLength?: number }
 	export interface ControlMessage { operation: number; id?: number; returnCode?: number }

@@ -47,11 +47,6 @@ export function receive(n: number, piece: number): number {
 	return bench.received;
 }
 
-/** What one zero-delay timer costs through the queued stand-in: the bench's share. */
-export function timerOverhead(n: number): number {
-	return Timer.probe(n);
-}
-
 export function counts(): { received: number; sent: number; ready: boolean } {
 	return { received: bench.received, sent: bench.sent, ready: bench.ready };
 }

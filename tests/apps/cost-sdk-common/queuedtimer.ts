@@ -4,9 +4,10 @@
  * one; the ECMA-419 client sends PUBACK and PUBREL from one. On a device the event loop fires
  * such a timer right after the socket callback returns, so its cost is part of the message's.
  * Here set() queues it and the bench calls Timer.runImmediate() inside the same measured
- * turn, right after each delivery, so the full cost is counted (plus this small loop's, which
- * the bench reports as "timer overhead"). Not run synchronously inside set(): the ECMA-419
- * client calls Timer.set from inside its parser and relies on the callback running later.
+ * turn, right after each delivery, so the full cost is counted (plus this stand-in's own,
+ * which the bench counts and takes out of its net figures: ./timercalls.ts). Not run
+ * synchronously inside set(): the ECMA-419 client calls Timer.set from inside its parser and
+ * relies on the callback running later.
  * Timers with a delay or an interval (connect timeout, keepalive) are recorded, never fired:
  * the bench measures per-message work, which needs none of them.
  */
@@ -51,14 +52,5 @@ export default class Timer {
 			timer.callback(timer);
 		}
 		return ran;
-	}
-	/** n zero-delay timers set and run with an empty callback: the bench's own share of each. */
-	static probe(n: number): number {
-		const nothing = () => {};
-		for (let i = 0; i < n; i++) {
-			Timer.set(nothing);
-			Timer.runImmediate();
-		}
-		return n;
 	}
 }

@@ -15,8 +15,11 @@ import Client from "mqtt";
 import { Socket as AnySocket } from "socket";
 import { bench, Timer } from "cost-sdk/bench";
 import type { Socket as BenchSocket } from "../cost/benchsocket";
+import { counting, calibration, countConversions, conversionCalibrator } from "bench/calls";
+import { countSocket, socketCalibrator } from "bench/socketcalls";
+import { countQueuedTimer, queuedTimerCalibrator } from "cost-sdk/timercalls";
 
-export { collect, prepareInbound, receive, timerOverhead, counts } from "cost-sdk/bench";
+export { collect, prepareInbound, receive, counts } from "cost-sdk/bench";
 
 // The manifest maps "socket" to mqttc's bench socket; the typings only know the real one.
 const Socket = AnySocket as unknown as typeof BenchSocket;
@@ -57,6 +60,18 @@ export function publish(n: number, qos: number): number {
 	bench.sent += n;
 	return bench.sent;
 }
+
+/** Counting the calls into the stand-ins, in turns of their own (tests/lib/cost.mjs
+ * countScenario): the measured turns run the stand-ins as they are. */
+export const { countStart, countTake, countStop } = counting(() => {
+	countSocket();
+	countQueuedTimer();
+	countConversions();
+});
+
+/** Timing one stand-in call against its native reference (tests/lib/cost.mjs calibrateCall). */
+export const { calibrateInfo, calibratePrepare, calibrate, calibrateDone } =
+	calibration((key) => socketCalibrator(key) ?? queuedTimerCalibrator(key) ?? conversionCalibrator(key));
 
 export default function main(): void {
 }

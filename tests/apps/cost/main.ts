@@ -7,6 +7,9 @@ import mqtt from "mqttc";
 import { Socket as AnySocket } from "socket";
 import type { Socket as BenchSocket } from "./benchsocket";
 import { publishPacket } from "bench/inbound";
+import { counting, calibration, countConversions, conversionCalibrator } from "bench/calls";
+import { countSocket, socketCalibrator } from "bench/socketcalls";
+import { countTimer, timerCalibrator } from "bench/timercalls";
 
 // The manifest maps "socket" to the bench socket; the typings only know the real one.
 const Socket = AnySocket as unknown as typeof BenchSocket;
@@ -100,6 +103,18 @@ export function receive(n: number, piece: number): number {
 export function counts(): { received: number; sent: number; ready: boolean } {
 	return { received: bench.received, sent: bench.sent, ready: bench.client?.ready() ?? false };
 }
+
+/** Counting the calls into the stand-ins, in turns of their own (tests/lib/cost.mjs
+ * countScenario): the measured turns run the stand-ins as they are. */
+export const { countStart, countTake, countStop } = counting(() => {
+	countSocket();
+	countTimer();
+	countConversions();
+});
+
+/** Timing one stand-in call against its native reference (tests/lib/cost.mjs calibrateCall). */
+export const { calibrateInfo, calibratePrepare, calibrate, calibrateDone } =
+	calibration((key) => socketCalibrator(key) ?? timerCalibrator(key) ?? conversionCalibrator(key));
 
 export default function main(): void {
 }
