@@ -69,9 +69,16 @@ if (xsc && existsSync(xsc)) {
 		const total = (filter) => Object.entries(sizes).filter(([k]) => filter(k)).reduce((sum, [, v]) => sum + v, 0);
 		console.log("\nRelease bytecode (xsc -e), bytes:");
 		console.table(sizes);
-		const mqttc = (k) => k === "mqttc" || k.startsWith("mqttc/");
-		const tlsOnly = (k) => k === "mqttc/tls" || k === "mqttc/keys";   // manifest_tls.json's modules
-		console.log(`mqttc without TLS: ${total((k) => mqttc(k) && !tlsOnly(k))} B; with TLS: ${total(mqttc)} B; AT engine: ${total((k) => k.startsWith("mqttc-at/"))} B`);
+		// The core is what manifest.json lists; each feature manifest adds its own modules.
+		const own = (file) => Object.keys(JSON.parse(readFileSync(join(root, file), "utf8")).modules);
+		const core = own("manifest.json");
+		const lines = [`core (manifest.json, a plain app): ${total((k) => core.includes(k))} B`];
+		for (const file of readdirSync(root).filter((f) => /^manifest_\w+\.json$/.test(f)).sort()) {
+			const names = own(file).filter((k) => k in sizes || k.endsWith("/*"));
+			const bytes = total((k) => names.includes(k) || names.some((n) => n.endsWith("/*") && k.startsWith(n.slice(0, -1))));
+			lines.push(`+ ${file}: ${bytes} B`);
+		}
+		console.log(lines.join("\n"));
 	}
 	finally {
 		rmSync(dir, { recursive: true, force: true });
