@@ -20,7 +20,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { startApp, readManifest } from "../hosts/xs/host.mjs";
-import { startBroker, freePort } from "./lib/broker.mjs";
+import { startBroker, startTlsBroker } from "./lib/broker.mjs";
 import { makeCerts } from "./lib/certs.mjs";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -282,16 +282,8 @@ test("npm pack: the installed JavaScript runs in the XS host against mosquitto (
 	process.env.OPENSSL_CONF = certs.tls12Config;   // mosquitto at TLS 1.2, as Moddable's TLS
 	let tlsBroker;
 	try {
-		const port = await freePort();
-		tlsBroker = await startBroker({
-			listener: false,
-			port,
-			lines: [
-				...(process.getuid?.() === 0 ? ["user root"] : []),
-				`listener ${port} 127.0.0.1`, `cafile ${certs.ca.path}`, `certfile ${certs.server.chain}`,
-				`keyfile ${certs.server.key}`, "tls_version tlsv1.2", "require_certificate true",
-			],
-		});
+		tlsBroker = await startTlsBroker(certs, { listeners: [{ requireCertificate: true }] });
+		const port = tlsBroker.port;
 		const secure = await runInHost(path.join(app, "manifest_tls.json"),
 			{ host: "127.0.0.1", port, ca: certs.ca.pem, cert: certs.client.pem, key: certs.client.key });
 		fromPackage(secure.sources);

@@ -12,7 +12,7 @@ import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import { startApp } from "../hosts/xs/host.mjs";
-import { startBroker, mosquittoSub, freePort } from "./lib/broker.mjs";
+import { mosquittoSub, startTlsBroker } from "./lib/broker.mjs";
 import { startDriver, connected } from "./lib/driver.mjs";
 import { makeCerts, crlf, PASSPHRASE, UNICODE_PASSPHRASE } from "./lib/certs.mjs";
 
@@ -26,25 +26,9 @@ const stops = [];
 
 /** mosquitto with a plain listener (for mosquitto_sub/pub) and a TLS listener. */
 async function tlsBroker({ cert, requireCertificate = false }) {
-	const port = await freePort();
-	const plain = await freePort();
-	const broker = await startBroker({
-		listener: false,
-		port,
-		lines: [
-			// started as root, mosquitto drops to its own user and could not write its log
-			...(process.getuid?.() === 0 ? ["user root"] : []),
-			`listener ${plain} 127.0.0.1`,
-			`listener ${port} 127.0.0.1`,
-			`cafile ${certs.ca.path}`,
-			`certfile ${cert.chain}`,
-			`keyfile ${cert.key}`,
-			"tls_version tlsv1.2",
-			...(requireCertificate ? ["require_certificate true"] : []),
-		],
-	});
+	const broker = await startTlsBroker(certs, { cert, plain: true, listeners: [{ requireCertificate }] });
 	stops.push(() => broker.stop());
-	return Object.assign(broker, { plain });
+	return broker;
 }
 
 /**

@@ -11,6 +11,26 @@ export const MOSQUITTO = process.env.MOSQUITTO ?? "/usr/sbin/mosquitto";
 export { freePort };
 
 /**
+ * mosquitto with TLS listeners on 127.0.0.1, at TLS 1.2 as Moddable's TLS: one per entry of
+ * `listeners` ({requireCertificate?}), each on a free port with the CA of `certs` (from
+ * tests/lib/certs.mjs) and the server certificate `cert` (its chain and key; default
+ * certs.server); `plain: true` adds a plain listener (for mosquitto_sub/pub). Returns the
+ * broker with `ports` (the TLS listeners', in order; `port` is the first) and `plain`.
+ */
+export async function startTlsBroker(certs, { cert = certs.server, listeners = [{}], plain = false } = {}) {
+	const ports = [];
+	for (let i = 0; i < listeners.length; i++) ports.push(await freePort());
+	const plainPort = plain ? await freePort() : undefined;
+	// started as root, mosquitto drops to its own user and could not write its log
+	const lines = [...(process.getuid?.() === 0 ? ["user root"] : []), ...(plainPort ? [`listener ${plainPort} 127.0.0.1`] : [])];
+	listeners.forEach(({ requireCertificate = false }, i) => lines.push(
+		`listener ${ports[i]} 127.0.0.1`, `cafile ${certs.ca.path}`, `certfile ${cert.chain}`, `keyfile ${cert.key}`,
+		"tls_version tlsv1.2", ...(requireCertificate ? ["require_certificate true"] : [])));
+	const broker = await startBroker({ listener: false, port: ports[0], lines });
+	return Object.assign(broker, { ports, plain: plainPort });
+}
+
+/**
  * Starts mosquitto. `lines` are extra config lines (listener options, password_file...).
  * Returns {port, dir, stop(), kill(), restart(), log()}.
  */

@@ -19,7 +19,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startBroker, freePort } from "../lib/broker.mjs";
+import { startBroker, startTlsBroker } from "../lib/broker.mjs";
 import { makeCerts } from "../lib/certs.mjs";
 import { usage as runnerUsage, parseArguments, run, simulate as simulateApp } from "./runner.mjs";
 
@@ -109,20 +109,8 @@ async function main() {
 			const certs = makeCerts();
 			cleanups.push(() => certs.cleanup());
 			process.env.OPENSSL_CONF = certs.tls12Config;   // Moddable's TLS is 1.2: so is the broker
-			const port = await freePort();
-			const tlsBroker = await startBroker({
-				listener: false,
-				port,
-				lines: [
-					...(process.getuid?.() === 0 ? ["user root"] : []),
-					`listener ${port} 127.0.0.1`,
-					`cafile ${certs.ca.path}`,
-					`certfile ${certs.server.chain}`,
-					`keyfile ${certs.server.key}`,
-					"tls_version tlsv1.2",
-					"require_certificate true",
-				],
-			});
+			const tlsBroker = await startTlsBroker(certs, { listeners: [{ requireCertificate: true }] });
+			const port = tlsBroker.port;
 			cleanups.push(() => tlsBroker.stop());
 			const files = { "certs.js": `export default ${JSON.stringify({ ca: certs.ca.pem, cert: certs.client.pem, key: certs.client.key })};\n` };
 			const so = await build("pack-tls", { tmp, out, tarball, config: { host: "127.0.0.1", port }, files });

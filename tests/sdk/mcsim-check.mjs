@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join, dirname, resolve, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import net from "node:net";
-import { startBroker, mosquittoSub, mosquittoPub, freePort } from "../lib/broker.mjs";
+import { startBroker, mosquittoSub, mosquittoPub, freePort, startTlsBroker } from "../lib/broker.mjs";
 import { makeCerts } from "../lib/certs.mjs";
 import { usage as runnerUsage, parseArguments, run, launch, simulate, find } from "./runner.mjs";
 // the AT helper (it loads hosts/xs/host.mjs and its npm packages) only for 9a-9d, in main()
@@ -572,20 +572,8 @@ async function main() {
 		if (wanted("6a") || wanted("6b")) {
 			const certs = makeCerts();
 			cleanups.push(() => certs.cleanup());
-			const port = await freePort();
-			const tlsBroker = await startBroker({
-				listener: false,
-				port,
-				lines: [
-					// started as root, mosquitto drops to its own user and could not write its log
-					...(process.getuid?.() === 0 ? ["user root"] : []),
-					`listener ${port} 127.0.0.1`,
-					`cafile ${certs.ca.path}`,
-					`certfile ${certs.server.chain}`,
-					`keyfile ${certs.server.key}`,
-					"tls_version tlsv1.2",
-				],
-			});
+			const tlsBroker = await startTlsBroker(certs);
+			const port = tlsBroker.port;
 			cleanups.push(() => tlsBroker.stop());
 			const config = { host, port, otherHost: "localhost", ca: certs.ca.der.toString("base64"), wrong: certs.other.der.toString("base64") };
 			const so = await buildOrFail("tls", config, tlsNames);
@@ -604,18 +592,8 @@ async function main() {
 			const certs = makeCerts();
 			cleanups.push(() => certs.cleanup());
 			// one mosquitto: `port` requires a client certificate, `open` asks for none
-			const port = await freePort();
-			const open = await freePort();
-			const tls = [`cafile ${certs.ca.path}`, `certfile ${certs.server.chain}`, `keyfile ${certs.server.key}`];
-			const mtlsBroker = await startBroker({
-				listener: false,
-				port,
-				lines: [
-					...(process.getuid?.() === 0 ? ["user root"] : []),
-					`listener ${port} 127.0.0.1`, ...tls, "require_certificate true",
-					`listener ${open} 127.0.0.1`, ...tls,
-				],
-			});
+			const mtlsBroker = await startTlsBroker(certs, { listeners: [{ requireCertificate: true }, {}] });
+			const [port, open] = mtlsBroker.ports;
 			cleanups.push(() => mtlsBroker.stop());
 			const control = { name: "no-client-cert", ca: "ca.pem" };
 			if (wanted("6c")) {
