@@ -19,7 +19,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const APP = join(ROOT, "tests/apps/preload");
 
 /** mqttc's feature manifests: each adds its own modules to manifest.json's core. */
-const FEATURES = ["manifest_tls.json", "manifest_failover.json", "manifest_acks.json"];
+const FEATURES = ["manifest_tls.json", "manifest_failover.json", "manifest_acks.json", "manifest_open.json", "manifest_debug.json"];
 
 /** The modules a manifest preloads (default: the preload app's, which includes manifest.json
  * and every feature manifest): [{name, file}]. */

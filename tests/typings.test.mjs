@@ -79,8 +79,8 @@ test("the sources conform to the typings (methods, options, metas, events, const
 });
 
 test("every event and disconnect reason the client emits is declared in the typings", () => {
-	// The client object is written in two files: the API (client.ts) and the link (connection.ts).
-	const source = ["client", "connection"].map((name) => readFileSync(join(ROOT, `modules/mqttc/${name}.ts`), "utf8")).join("\n");
+	// What the client emits comes from the API (client.ts), the link (link.ts), the packet handling (inbound.ts) and open() (open.ts).
+	const source = ["client", "link", "inbound", "open"].map((name) => readFileSync(join(ROOT, `modules/mqttc/${name}.ts`), "utf8")).join("\n");
 	const emitted = new Set([...source.matchAll(/\bemit\("(\w+)"/g)].map((m) => m[1]));
 	const reasons = new Set([...source.matchAll(/\blost\("(\w+)"/g)].map((m) => m[1]));
 	const kinds = new Set([...source.matchAll(/\b(?:emit\("error", |lost\("\w+", )"(\w+)"/g)].map((m) => m[1]));

@@ -111,7 +111,7 @@ test("the XS stack is the manifest's creation.stack: 360 slots stop the client w
 	assert.equal(await app.exited, 1);
 	assert.match(app.stderr, /stack overflow/);
 	// the report names the functions holding the stack, deepest first, down to the host's call
-	assert.match(app.stderr, /XS stack at the overflow[^]*Decoder\.prototype\.feed[^]*Connection\.prototype\.\(anonymous-0\)[^]*\(host\)/);
+	assert.match(app.stderr, /XS stack at the overflow[^]*Decoder\.prototype\.feed[^]*Link\.prototype\.\(anonymous-0\)[^]*\(host\)/);
 });
 
 test("the heap is fixed: a heap too small for the client stops the app with memory full", async () => {

@@ -14,12 +14,13 @@
 
 import type { EventCallback, MqttEvent } from "mqttc/types";
 
-/** Slots per queued event: name, data, payload, metas. */
+/** Slots per queued event: name, data, payload, metas (a QoS 0 `sent` takes one: its id). */
 const SLOTS = 4;
 
 export class EventQueue {
 	handler: EventCallback | undefined;
-	private owner: unknown;
+	/** The client: the handler's first argument. */
+	owner: unknown;
 	private slots: unknown[] = [];
 	/** Slots in use (SLOTS per waiting event). */
 	private count = 0;
@@ -33,10 +34,6 @@ export class EventQueue {
 		this.deliver();
 	};
 
-	constructor(owner: unknown) {
-		this.owner = owner;
-	}
-
 	/** An API call begins: what it raises waits until it has returned. */
 	enter(): void {
 		this.calls++;
@@ -49,22 +46,14 @@ export class EventQueue {
 		Promise.resolve().then(this.deliverLater);
 	}
 
-	/** An API call returns having raised `event` (publish()'s `sent`): leave() and emit() in
-	 * one call, for the hottest path. The event waits (a call was in progress); with no
-	 * handler it is dropped at delivery. The stores are emit()'s, written out again on
-	 * purpose: a shared helper would cost a call with its parameters, about 35 meter units
-	 * per publish. */
-	leaveWith(event: MqttEvent, data: unknown): void {
-		const slots = this.slots;
+	/** publish() has sent a QoS 0 message: its `sent` waits until the call has returned, as
+	 * one slot, its id (a number where an event's name would be). The call is not counted
+	 * (enter()): nothing else it does raises an event when the write succeeds. */
+	sent(id: number): void {
 		const at = this.count;
-		slots[at] = event;
-		slots[at + 1] = data;
-		// All four, though undefined: a store past an array's end that leaves a hole makes XS
-		// keep the array sparse, each later store then copying it (seen on the Xtensa tier).
-		slots[at + 2] = undefined;
-		slots[at + 3] = undefined;
-		this.count = at + SLOTS;
-		if (--this.calls || this.delivering || this.scheduled) return;
+		this.slots[at] = id;
+		this.count = at + 1;
+		if (this.delivering || this.scheduled) return;
 		this.scheduled = true;
 		Promise.resolve().then(this.deliverLater);
 	}
@@ -110,18 +99,26 @@ export class EventQueue {
 		const slots = this.slots;
 		const owner = this.owner;
 		let i = 0;
+		let event: unknown;
 		while (i < this.count) {
 			try {
-				for (; i < this.count; i += SLOTS) {
+				while (i < this.count) {
 					const handler = this.handler;
 					if (!handler) break;                 // close() from a handler
-					handler(owner, slots[i] as MqttEvent, slots[i + 1], slots[i + 2], slots[i + 3]);
+					event = slots[i];
+					if (typeof event === "number") {      // sent()'s one slot
+						i++;
+						handler(owner, "sent", event);
+					}
+					else {
+						i += SLOTS;
+						handler(owner, event as MqttEvent, slots[i - 3], slots[i - 2], slots[i - 1]);
+					}
 				}
 				break;
 			}
 			catch (e) {
-				report(slots[i] as MqttEvent, e);
-				i += SLOTS;
+				report(typeof event === "number" ? "sent" : event as MqttEvent, e);
 			}
 		}
 		this.clear();

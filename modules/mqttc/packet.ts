@@ -20,7 +20,7 @@ export const PINGREQ = 12;
 export const PINGRESP = 13;
 export const DISCONNECT = 14;
 
-/** Packet names for debug traces, indexed by type. */
+/** Packet names for error texts and debug traces, indexed by type. */
 export const PACKET_NAMES: readonly string[] = Object.freeze([
 	"RESERVED", "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
 	"SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "RESERVED",
@@ -37,15 +37,6 @@ export interface WillMessage {
 	payload: Uint8Array;
 	qos: number;
 	retain: boolean;
-}
-
-export interface ConnectFields {
-	clientId: Uint8Array;
-	username?: Uint8Array;
-	password?: Uint8Array;
-	cleanSession: boolean;
-	keepalive: number;
-	will?: WillMessage;
 }
 
 /** Bytes needed to write `length` as a remaining length. */
@@ -93,10 +84,10 @@ function putString(bytes: Uint8Array, at: number, value: Uint8Array): number {
 	return at + value.length;
 }
 
-export function encodeConnect(fields: ConnectFields): Uint8Array {
-	const { clientId, username, password, will } = fields;
+export function encodeConnect(clientId: Uint8Array, username: Uint8Array | undefined, password: Uint8Array | undefined,
+	cleanSession: boolean, keepalive: number, will: WillMessage | undefined): Uint8Array {
 	let remaining = 10 + 2 + clientId.length;
-	let flags = fields.cleanSession ? 0x02 : 0;
+	let flags = cleanSession ? 0x02 : 0;
 	if (will) {
 		remaining += 4 + will.topic.length + will.payload.length;
 		flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
@@ -112,7 +103,7 @@ export function encodeConnect(fields: ConnectFields): Uint8Array {
 	const bytes = allocate(CONNECT << 4, remaining);
 	let at = bytes.length - remaining;
 	bytes.set([0, 4, 0x4D, 0x51, 0x54, 0x54, 4, flags], at); // "MQTT", level 4
-	at = putU16(bytes, at + 8, fields.keepalive);
+	at = putU16(bytes, at + 8, keepalive);
 	at = putString(bytes, at, clientId);
 	if (will) {
 		at = putString(bytes, at, will.topic);

@@ -23,7 +23,8 @@ export class Session {
 	/** Received QoS 2 ids awaiting PUBREL, oldest first (at most `qos2Window`). */
 	private qos2Ids: number[] = [];
 	private qos2Window: number;
-	private nextId = 0;
+	/** The last packet id given out (publish() allocates inline, as allocateId() does). */
+	nextId = 0;
 
 	constructor(outboxLimit: number, inflight: number, qos2Window: number) {
 		this.outbox = new Outbox(outboxLimit, inflight);
@@ -38,7 +39,8 @@ export class Session {
 		return this.freeIdFrom(id);
 	}
 
-	private freeIdFrom(first: number): number {
+	/** The first id from `first` on that no message or request awaiting its ack uses, or 0. */
+	freeIdFrom(first: number): number {
 		const used = this.outbox.byId;
 		const pending = this.pending;
 		for (let id = first, tries = 0; tries < 65535; tries++) {

@@ -152,7 +152,71 @@ export interface AcksModule {
 	create(manual: unknown): DeferredAcks | string;
 }
 
+/*
+ * The seams between the core (mqttc/link) and the feature modules that change how the link
+ * is made or seen: transports (mqttc/tls), the packet tracer (mqttc/debug), open() (mqttc/open).
+ */
+
+/**
+ * What the link reads and writes: the classic Moddable Socket's subset. `callback` gets 1
+ * connected, 2 data, 3 room to write, -1 closed by the peer, -2 error. `read(ArrayBuffer)`
+ * returns what arrived. `write(...parts)` takes buffers, views and numbers (a byte each)
+ * all or nothing and throws when they do not fit (the writer's back-pressure depends on it);
+ * with no argument it returns the free space.
+ */
+export interface LinkSocket {
+	callback: (message: number, value?: number) => void;
+	read(type: typeof ArrayBuffer): ArrayBuffer;
+	write(...data: (ArrayBuffer | ArrayBufferView | number)[]): number | void;
+	close(): void;
+}
+
+/** The part of a socket the writer (mqttc/writer) uses. */
+export interface WritableSocket {
+	write(...data: (ArrayBuffer | ArrayBufferView | number)[]): number | void;
+}
+
+/** A transport other than the plain Socket the core opens itself (mqttc/tls). Called only
+ * while the link connects: the messages go straight to the socket it returned. */
+export interface Transport {
+	/** A socket to host:port; may throw (an expired CA, a bad name). */
+	open(host: string, port: number): LinkSocket;
+	/** A new attempt begins (connect(), a reconnect). */
+	restart(): void;
+	/** The attempt failed before the socket connected: true to open again at once (the
+	 * next CA of a bundle), having traced why with `note`. */
+	retry(socket: LinkSocket | undefined, note: ((text: string) => void) | undefined): boolean;
+	/** The `error` event's text for a failure before CONNACK (`error`: what was thrown). */
+	failure(socket: LinkSocket | undefined, error?: unknown): string;
+	/** Said in traces after the address: " (TLS)". */
+	readonly label: string;
+}
+
 /** The default export of mqttc/tls, which the client takes with Modules.importNow. */
 export interface TlsModule {
 	tlsSettings(ssl: true | SslOptions): TlsSettings | string;
+	transport(settings: TlsSettings): Transport;
+}
+
+/** mqttc/debug: traces every packet both ways (a tap on the link's socket and data) and
+ * what the link decides that no packet shows. */
+export interface Tracer {
+	/** Tracing on (debug(true)) or off; the taps stay and say nothing while off. */
+	on: boolean;
+	/** The socket the writer writes to, traced. */
+	tap(socket: WritableSocket): WritableSocket;
+	/** What the link feeds the bytes it reads to: `decoder`, traced. */
+	input(decoder: { feed(bytes: Uint8Array): unknown }): { feed(bytes: Uint8Array): unknown };
+	/** A line of its own ("mqttc: " + text). */
+	note(text: string): void;
+}
+
+export interface DebugModule {
+	tracer(): Tracer;
+}
+
+/** mqttc/open: the link's connect step split in two (AT+ECMTOPEN, then AT+ECMTCONN). */
+export interface OpenModule {
+	/** open() on a disconnected link: true when the socket is being opened. */
+	open(link: unknown): boolean;
 }

@@ -17,11 +17,7 @@
  */
 
 import { PUBREL, encodeAck, putFixedHeader } from "mqttc/packet";
-
-/** The part of a Moddable Socket/SecureSocket the writer uses. */
-export interface WritableSocket {
-	write(...data: (ArrayBuffer | ArrayBufferView | number)[]): number | void;
-}
+import type { Tracer, WritableSocket } from "mqttc/types";
 
 export class Writer {
 	private socket: WritableSocket;
@@ -32,11 +28,12 @@ export class Writer {
 	private discarded: number[] = [];
 	/** Bytes of packets[0] already handed to the socket. */
 	private offset = 0;
-	/** Bytes queued but not yet handed to the socket. */
+	/** Bytes queued but not yet handed to the socket: 0 exactly when no packet waits. */
 	queued = 0;
 	private written: (tag: number) => void;
 	/** A PUBLISH fixed header (first byte, 1..4 length bytes), seen through views of its
-	 * exact length. Filled and written at once, so one suffices. */
+	 * exact length, for packets of 16 KB and more and for queued ones. Filled and used at
+	 * once, so one suffices. */
 	private header = new Uint8Array(5);
 	private headers: Uint8Array[];
 
@@ -54,7 +51,7 @@ export class Writer {
 	 * rather than an exception, so that the per-message callers need no try.
 	 */
 	send(packet: Uint8Array, tag: number): unknown {
-		if (this.packets.length === 0) {
+		if (this.queued === 0) {
 			try {
 				this.socket.write(packet);
 				return undefined;
@@ -101,29 +98,30 @@ export class Writer {
 	 * through `written`), or what the socket threw. The caller has checked the size. */
 	sendPublish(first: number, field: Uint8Array, id: number, payload: Uint8Array | ArrayBuffer, tag: number): unknown {
 		const remaining = field.length + (id === 0 ? 0 : 2) + payload.byteLength;
-		const header = this.header;
-		let head: Uint8Array;
-		header[0] = first;
-		if (remaining < 0x80) {             // one length byte, or two (under 16 KB): no call
-			header[1] = remaining;
-			head = this.headers[0];
-		}
-		else if (remaining < 0x4000) {
-			header[1] = (remaining & 0x7F) | 0x80;
-			header[2] = remaining >> 7;
-			head = this.headers[1];
-		}
-		else head = this.headers[putFixedHeader(header, first, remaining) - 2];
-		if (this.packets.length === 0) {
+		if (this.queued === 0) {
+			// The fixed header as numbers, a byte each, under 16 KB (one or two length bytes):
+			// no header buffer written, no call.
 			try {
-				if (id === 0) this.socket.write(head, field, payload);
-				else this.socket.write(head, field, id >> 8, id & 0xFF, payload);   // numbers: a byte each
+				if (remaining < 0x80) {
+					if (id === 0) this.socket.write(first, remaining, field, payload);
+					else this.socket.write(first, remaining, field, id >> 8, id & 0xFF, payload);
+				}
+				else if (remaining < 0x4000) {
+					if (id === 0) this.socket.write(first, (remaining & 0x7F) | 0x80, remaining >> 7, field, payload);
+					else this.socket.write(first, (remaining & 0x7F) | 0x80, remaining >> 7, field, id >> 8, id & 0xFF, payload);
+				}
+				else {
+					const head = this.head(first, remaining);
+					if (id === 0) this.socket.write(head, field, payload);
+					else this.socket.write(head, field, id >> 8, id & 0xFF, payload);
+				}
 				return true;
 			}
 			catch (e) {
-				if (this.fits(head.length + remaining)) return e;
+				if (this.fits(remaining + (remaining < 0x80 ? 2 : remaining < 0x4000 ? 3 : 5))) return e;
 			}
 		}
+		const head = this.head(first, remaining);
 		const packet = new Uint8Array(head.length + remaining);
 		packet.set(head, 0);
 		packet.set(field, head.length);
@@ -137,10 +135,15 @@ export class Writer {
 		return failure === undefined ? false : failure;
 	}
 
+	/** A PUBLISH fixed header, in the one header buffer (valid until the next call). */
+	private head(first: number, remaining: number): Uint8Array {
+		return this.headers[putFixedHeader(this.header, first, remaining) - 2];
+	}
+
 	/** PUBACK, PUBREC, PUBREL, PUBCOMP for `id`, as four numbers when the socket has room
 	 * (no buffer at all). Returns undefined or what the socket threw. */
 	sendAck(type: number, id: number): unknown {
-		if (this.packets.length === 0) {
+		if (this.queued === 0) {
 			try {
 				this.socket.write((type << 4) | (type === PUBREL ? 0x02 : 0), 2, id >> 8, id & 0xFF);
 				return undefined;
@@ -150,6 +153,11 @@ export class Writer {
 			}
 		}
 		return this.enqueue(encodeAck(type, id), 0);
+	}
+
+	/** From now on, what goes to the socket is traced (debug(true) on an open connection). */
+	tap(tracer: Tracer): void {
+		this.socket = tracer.tap(this.socket);
 	}
 
 	/** Sends as much as the socket has room for; call on socket message 3. */

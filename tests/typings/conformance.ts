@@ -7,8 +7,6 @@ import type declared from "mqttc";
 import type * as Api from "mqttc";
 import impl from "mqttc-impl";
 import type * as Types from "mqttc/types";
-import type * as Impl from "mqttc/client";
-import type { DecoderSink } from "mqttc/decoder";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 function assert<T extends true>(): T | undefined { return undefined; }
@@ -19,19 +17,17 @@ type ImplClient = NonNullable<ReturnType<typeof impl.create>>;
 // client; the state constants have the declared values.
 assert<Equal<keyof typeof impl, keyof typeof declared>>();
 export const create: (...args: Parameters<typeof declared.create>) => Client | null = impl.create;
-assert<Equal<typeof Impl.STATE_DISCONNECT, typeof declared.STATE_DISCONNECT>>();
-assert<Equal<typeof Impl.STATE_SCONNECT, typeof declared.STATE_SCONNECT>>();
-assert<Equal<typeof Impl.STATE_MQTT, typeof declared.STATE_MQTT>>();
-assert<Equal<typeof Impl.STATE_READY, typeof declared.STATE_READY>>();
+assert<Equal<typeof impl.STATE_DISCONNECT, typeof declared.STATE_DISCONNECT>>();
+assert<Equal<typeof impl.STATE_SCONNECT, typeof declared.STATE_SCONNECT>>();
+assert<Equal<typeof impl.STATE_MQTT, typeof declared.STATE_MQTT>>();
+assert<Equal<typeof impl.STATE_READY, typeof declared.STATE_READY>>();
 
-// The client: the same public methods, each usable as declared, besides the decoder's sink
-// methods (the client is the decoder's sink, saving a call per packet; the typings do not
-// show them to apps). `on` is left out: the source takes a loose callback (client: any,
+// The client: the same public methods, each usable as declared. `on` is left out: the source takes a loose callback (client: any,
 // event, data?: any, ...), which accepts every callback the typings allow; the event
 // arguments are checked against what the client emits by the test itself and at run time
 // by tests/client.test.mjs.
 type Client = Omit<Api.MqttClient, "on">;
-assert<Equal<Exclude<keyof ImplClient, keyof DecoderSink>, keyof Api.MqttClient>>();
+assert<Equal<keyof ImplClient, keyof Api.MqttClient>>();
 export function asDeclaredClient(client: ImplClient): Client {
 	return client;
 }

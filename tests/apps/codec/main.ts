@@ -65,12 +65,11 @@ export function encode(spec: Spec) {
 	let out: Uint8Array;
 	const cmd = spec.cmd as string;
 	if (cmd === "connect") {
-		out = encodeConnect({
-			clientId: bytes(spec.clientId), cleanSession: spec.clean, keepalive: spec.keepalive,
-			username: spec.username !== undefined ? bytes(spec.username) : undefined,
-			password: spec.password !== undefined ? bytes(spec.password) : undefined,
-			will: spec.will ? { topic: bytes(spec.will.topic), payload: bytes(spec.will.payload), qos: spec.will.qos, retain: spec.will.retain } : undefined,
-		});
+		out = encodeConnect(bytes(spec.clientId),
+			spec.username !== undefined ? bytes(spec.username) : undefined,
+			spec.password !== undefined ? bytes(spec.password) : undefined,
+			spec.clean, spec.keepalive,
+			spec.will ? { topic: bytes(spec.will.topic), payload: bytes(spec.will.payload), qos: spec.will.qos, retain: spec.will.retain } : undefined);
 	}
 	else if (cmd === "publish") {
 		const topic = bytes(spec.topic);

@@ -8,11 +8,14 @@ import { romify, changedBindings, isPreloaded, type RomReport } from "rom";   //
 import * as mqttcEntry from "mqttc";
 import * as acks from "mqttc/acks";
 import * as client from "mqttc/client";
-import * as connection from "mqttc/connection";
 import * as decoder from "mqttc/decoder";
 import * as events from "mqttc/events";
 import * as failover from "mqttc/failover";
-import * as keepalive from "mqttc/keepalive";
+import * as debug from "mqttc/debug";
+import * as inbound from "mqttc/inbound";
+import * as link from "mqttc/link";
+import * as open from "mqttc/open";
+import * as pem from "mqttc/pem";
 import * as keys from "mqttc/keys";
 import * as outbox from "mqttc/outbox";
 import * as packet from "mqttc/packet";
@@ -26,7 +29,7 @@ import * as fixture from "fixture/mutable";
 import mqtt from "mqttc";
 
 const namespaces: Record<string, object> = {
-	"mqttc": mqttcEntry, "mqttc/acks": acks, "mqttc/client": client, "mqttc/connection": connection, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/keepalive": keepalive, "mqttc/keys": keys, "mqttc/outbox": outbox,
+	"mqttc": mqttcEntry, "mqttc/acks": acks, "mqttc/client": client, "mqttc/debug": debug, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/inbound": inbound, "mqttc/keys": keys, "mqttc/link": link, "mqttc/open": open, "mqttc/pem": pem, "mqttc/outbox": outbox,
 	"mqttc/packet": packet, "mqttc/session": session, "mqttc/tls": tls, "mqttc/topic": topic, "mqttc/types": types,
 	"mqttc/utf8": utf8, "mqttc/writer": writer,
 };
@@ -62,11 +65,11 @@ export function probe(): Record<string, string> {
 		}
 	};
 	return {
-		defaultsFrozen: String(isPreloaded(client.DEFAULTS) && Object.isFrozen(client.DEFAULTS)),
-		writeDefaults: attempt(() => { (client.DEFAULTS as { rxSize: number }).rxSize = 1; }),
+		defaultsFrozen: String(isPreloaded(packet.PACKET_NAMES) && Object.isFrozen(packet.PACKET_NAMES)),
+		writeDefaults: attempt(() => { (packet.PACKET_NAMES as string[])[3] = "X"; }),
 		writeExport: attempt(() => { (mqtt as unknown as { STATE_READY: number }).STATE_READY = 9; }),
 		addToPrototype: attempt(() => { (client.MqttClient.prototype as unknown as Record<string, unknown>).extra = 1; }),
-		writeStatic: attempt(() => { (client.MqttClient as unknown as Record<string, unknown>).create = null; }),
+		writeStatic: attempt(() => { (failover.default as unknown as Record<string, unknown>).ring = null; }),
 		stringifyPreloaded: attempt(() => JSON.stringify({ names: packet.PACKET_NAMES })),
 		stringifyRuntime: attempt(() => JSON.stringify({ fresh: [1, 2] })),
 		fixtureCounter: attempt(() => fixture.next()),
