@@ -1,31 +1,24 @@
 /*
  * The mqttc client: the LuatOS mqtt client object (auth, will, keepalive, on, debug, connect,
  * open, disconnect, autoreconn, publish, subscribe, unsubscribe, ack, ready, state, close).
- * It checks what the app hands over and turns it into work for the parts it holds: the link
- * (mqttc/link: socket, timers, writes), the session (mqttc/session: what survives a
- * reconnect, the outbox), the packet handling (mqttc/inbound) and the event queue
- * (mqttc/events). mqttc.ts's create() builds it.
- *
- * One instance holds everything of one connection to one broker: the receive buffer
- * (allocated once, in create), the outbox, the subscriptions and four timers (CONNACK
- * deadline, keepalive tick, reconnect, linger). Nothing lives at module level.
+ * It checks what the app hands over and turns it into work for the parts it holds, which
+ * mqttc.ts's create() made for this one connection to one broker: the link (mqttc/link:
+ * socket, timers, writes), the session (mqttc/session: what survives a reconnect, the
+ * outbox), the packet handling (mqttc/inbound) and the event queue (mqttc/events).
  */
 
-import Timer from "timer";
 import Modules from "modules";
 import { encodeSubscribe, encodeUnsubscribe } from "mqttc/packet";
 import type { Session } from "mqttc/session";
 import type { EventQueue } from "mqttc/events";
 import type { Link } from "mqttc/link";
 import type { Inbound } from "mqttc/inbound";
-import { fieldBytes, topicField, topicFilterBytes } from "mqttc/topic";
+import { authFields, filterFields, subscriptions, topicField, willMessage } from "mqttc/fields";
 import { toBytes } from "mqttc/utf8";
 import type { DebugModule, EventCallback, OpenModule, Payload } from "mqttc/types";
 
 /** Subscribe/unsubscribe requests that may await their acknowledgement. */
 const PENDING_LIMIT = 16;
-/** Milliseconds disconnect() waits for queued packets, DISCONNECT and the broker's close. */
-const LINGER_MS = 2000;
 
 export class MqttClient {
 	private declare link: Link;
@@ -46,32 +39,17 @@ export class MqttClient {
 		this.topicFields = new Map();
 	}
 
-	// ---- What CONNECT says ------------------------------------------------------------
 
 	auth(clientId?: unknown, username?: unknown, password?: unknown, cleanSession: unknown = true): true | null {
-		const link = this.link;
-		if (link.closed) return null;
-		const id = optional(clientId, "client_id");
-		const user = optional(username, "username");
-		const pass = typeof password === "string" || password === undefined || password === null ? optional(password, "password")
-			: toBytes(password as Payload) ?? "password must be a string or bytes";
-		const bad = typeof id === "string" ? id : typeof user === "string" ? user : typeof pass === "string" ? pass
-			: pass !== undefined && pass.length > 65535 ? "password longer than 65535 bytes"
-			: typeof cleanSession !== "boolean" ? "cleanSession must be a boolean" : undefined;
-		if (bad !== undefined) return this.refuse(bad);
-		link.clientId = (id as Uint8Array | undefined) ?? new Uint8Array(0);
-		link.username = user as Uint8Array | undefined;
-		link.password = pass as Uint8Array | undefined;
-		// A broker-assigned id only exists for a clean session [MQTT-3.1.3-7].
-		link.cleanSession = link.clientId.length === 0 ? true : cleanSession as boolean;
-		return true;
+		if (this.link.closed) return null;
+		const bad = authFields(this.link.hello, clientId, username, password, cleanSession);
+		return bad === undefined ? true : this.refuse(bad);
 	}
 
 	/** 15..600 seconds (default 240). */
 	keepalive(seconds?: unknown): void {
-		if (this.link.closed) return;
 		const value = typeof seconds === "number" && seconds === seconds ? Math.round(seconds) : 240;
-		this.link.keepalive = Math.min(600, Math.max(15, value));
+		if (!this.link.closed) this.link.hello.keepalive = Math.min(600, Math.max(15, value));
 	}
 
 	on(callback: EventCallback): void {
@@ -80,20 +58,16 @@ export class MqttClient {
 
 	will(topic: unknown, payload: unknown = "", qos: unknown = 0, retain: unknown = 0): boolean {
 		if (this.link.closed) return false;
-		const field = topicField(topic);
-		const body = toBytes(payload as Payload);
-		const q = qos === 0 || qos === 1 || qos === 2 ? qos : -1;
-		const bad = typeof field === "string" ? field : !body || body.length > 65535 ? "will payload must be a string or bytes of at most 65535"
-			: q < 0 ? "will qos must be 0, 1 or 2" : undefined;
-		if (bad !== undefined) return this.refuse(bad) ?? false;
-		this.link.will = { topic: (field as Uint8Array).subarray(2), payload: body!.slice(), qos: q, retain: retain === true || retain === 1 };
+		const will = willMessage(topic, payload, qos, retain);
+		if (typeof will === "string") return this.refuse(will) ?? false;
+		this.link.hello.will = will;
 		return true;
 	}
 
 	/** Traces every packet both ways and each refusal (mqttc/debug: manifest_debug.json). */
 	debug(on: unknown): void {
 		const link = this.link;
-		if (link.tracer === undefined && on) {
+		if (link.tracer === undefined && on && !link.closed) {
 			if (!Modules.has("mqttc/debug")) return trace("mqttc: debug needs mqttc/debug: include mqttc's manifest_debug.json\n");
 			link.tracer = (Modules.importNow("mqttc/debug") as DebugModule).tracer();
 			link.writer?.tap(link.tracer);     // the open connection too
@@ -102,7 +76,6 @@ export class MqttClient {
 		if (link.tracer !== undefined) link.tracer.on = !!on;
 	}
 
-	// ---- The connection ---------------------------------------------------------------
 
 	connect(): boolean {
 		const link = this.link;
@@ -115,10 +88,7 @@ export class MqttClient {
 			return true;
 		}
 		if (link.status !== 0) return false;
-		return this.call(() => {
-			link.start();
-			return true;
-		});
+		return this.call(() => link.start());
 	}
 
 	/**
@@ -155,21 +125,17 @@ export class MqttClient {
 	 * A graceful disconnect when READY: nothing more is accepted (state() reports
 	 * DISCONNECT at once), packets already queued leave, then DISCONNECT, and the client
 	 * keeps reading (acknowledgements settle the outbox as usual) until the broker closes
-	 * the connection, within LINGER_MS. The `disconnect` event comes when it is over.
+	 * the connection, within 2 s (mqttc/linger). The `disconnect` event comes when it is over.
 	 */
 	disconnect(): boolean {
 		const link = this.link;
 		if (link.closed || link.leaving) return false;
 		link.reopen = false;
 		link.stopped = true;
-		link.clearTimer("reconnectTimer");
+		link.retry.cancel();
 		if (link.status === 0) return false;
 		return this.call(() => {
-			if (link.status === 3 && link.writer) {
-				link.leaving = true;
-				link.lingerTimer = Timer.set(() => link.guard(() => link.lingerExpired()), LINGER_MS);
-				link.sayGoodbye();
-			}
+			if (link.status === 3 && link.writer) link.linger.begin();
 			else link.lost("user");
 			return true;
 		});
@@ -178,12 +144,7 @@ export class MqttClient {
 	/** Reconnect after `period` ms (at least 100, default 3000), or with `max` > period,
 	 * exponential backoff with jitter up to `max`. */
 	autoreconn(enable: unknown, period: unknown = 3000, max: unknown = 0): void {
-		const link = this.link;
-		if (link.closed) return;
-		link.reconnect = !!enable;
-		link.reconnectPeriod = typeof period === "number" && period >= 100 ? period : 3000;
-		link.reconnectMax = typeof max === "number" && max > link.reconnectPeriod ? max : 0;
-		if (!link.reconnect) link.clearTimer("reconnectTimer");
+		if (!this.link.closed) this.link.retry.configure(enable, period, max);
 	}
 
 	ready(): boolean {
@@ -201,17 +162,16 @@ export class MqttClient {
 		link.stopped = true;
 		link.reopen = false;
 		this.events.silence();               // close() is silent: no events after it, not even those not yet delivered
-		if (link.status === 3 && !link.byeSent) link.sendDisconnect();
+		if (link.status === 3 && !link.byeSent) link.linger.send();
 		link.lost("user");
-		link.clearTimer("reconnectTimer");
+		link.retry.cancel();
 		link.closed = true;
 		this.session.clear();
 		this.inbound.acks?.clear();
 		link.decoder = link.input = undefined;   // frees the receive buffer
-		link.will = undefined;
+		link.hello.will = undefined;
 	}
 
-	// ---- Messages -----------------------------------------------------------------------
 
 	/**
 	 * The hottest call, written for cost (XS meters every bytecode, a call and each of its
@@ -265,7 +225,7 @@ export class MqttClient {
 			// failed: only then does the call raise events, so only then is it counted.
 			const written = writer!.sendPublish(flags, field, 0, payload, id);
 			if (written === true) {
-				link.idle = 0;
+				writer!.sinceWrite = 0;
 				events.sent(id);
 				return id;
 			}
@@ -285,25 +245,14 @@ export class MqttClient {
 		const now = outbox.queued === 0 && outbox.inflight < outbox.inflightLimit && writer !== undefined && link.status === 3;
 		const entry = outbox.add(id, flags, field, owned, now);
 		if (entry === undefined) events.emit("error", "tx", `outbox full (${outbox.limit} bytes)`);
-		else if (now) link.sendEntry(entry);
+		else if (now) writer!.entry(entry);
 		else if (link.tracer?.on) link.tracer.note(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength} queued`);
 		events.leave();
 		return entry === undefined ? null : id;
 	}
 
 	subscribe(topic: unknown, qos: unknown = 0): number | null {
-		const topics: string[] = [];
-		const levels: number[] = [];
-		if (typeof topic === "string") {
-			topics.push(topic);
-			levels.push(qos as number);
-		}
-		else if (topic && typeof topic === "object") {
-			for (const name in topic as Record<string, unknown>) {
-				topics.push(name);
-				levels.push((topic as Record<string, number>)[name]);
-			}
-		}
+		const [topics, levels] = subscriptions(topic, qos);
 		return this.ask(true, topics, levels, "subscribe needs a topic or a table of topics");
 	}
 
@@ -315,14 +264,8 @@ export class MqttClient {
 	/** SUBSCRIBE (with `levels`) or UNSUBSCRIBE for `topics`: the request's id, or null. */
 	private ask(subscribe: boolean, topics: unknown[], levels: number[] | undefined, none: string): number | null {
 		if (this.link.closed) return null;
-		if (!topics.length) return this.refuse(none);
-		const filters: Uint8Array[] = [];
-		for (let i = 0; i < topics.length; i++) {
-			const bytes = topicFilterBytes(topics[i]);
-			if (typeof bytes === "string") return this.refuse(`${bytes}: ${topics[i]}`);
-			if (levels && !(levels[i] === 0 || levels[i] === 1 || levels[i] === 2)) return this.refuse(`qos must be 0, 1 or 2: ${topics[i]}`);
-			filters.push(bytes);
-		}
+		const filters = topics.length ? filterFields(topics, levels) : none;
+		if (typeof filters === "string") return this.refuse(filters);
 		const session = this.session;
 		if (!this.ready()) return this.refuse("not connected");
 		if (session.pending.size >= PENDING_LIMIT) return this.refuse("too many requests awaiting acknowledgement");
@@ -353,9 +296,4 @@ export class MqttClient {
 		this.link.note(`refused: ${reason}`);
 		return null;
 	}
-}
-
-/** A string field's bytes, undefined when absent (undefined, null or ""), or a reason. */
-function optional(value: unknown, what: string): Uint8Array | string | undefined {
-	return value === undefined || value === null || value === "" ? undefined : fieldBytes(value, what);
 }

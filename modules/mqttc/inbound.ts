@@ -13,7 +13,7 @@ import type { DecoderSink, Packet, PublishPacket } from "mqttc/decoder";
 import type { PendingRequest, Session } from "mqttc/session";
 import type { EventQueue } from "mqttc/events";
 import type { Link } from "mqttc/link";
-import { topicFilterBytes } from "mqttc/topic";
+import { topicFilterBytes } from "mqttc/fields";
 import { textOf } from "mqttc/utf8";
 import type { DeferredAcks, RecvMetas, SentMetas, SubackMetas } from "mqttc/types";
 
@@ -80,13 +80,13 @@ export class Inbound implements DecoderSink {
 				outbox.remove(entry);
 				this.events.emit("sent", id);
 				if (outbox.queued !== 0) link.pump();
-				if (link.leaving) link.sayGoodbye();
+				if (link.leaving) link.linger.goodbye();
 				return;
 			}
 		}
 		if (type === 6) {                        // PUBREL
 			this.session.releaseQos2(id);
-			link.sendAck(7, id);
+			link.writer?.ack(7, id);
 		}
 		else if (type === 11) {                  // UNSUBACK
 			if (this.settle(id, false)) link.emit("unsuback", id);
@@ -111,16 +111,16 @@ export class Inbound implements DecoderSink {
 		}
 		link.established();
 		const session = this.session;
-		const resume = sessionPresent && !link.cleanSession;
+		const resume = sessionPresent && !link.hello.cleanSession;
 		if (!resume) session.forgetReceived();
 		// What the broker still expects from us goes first, in its original order. PUBREL is
 		// sent again even without the broker's session, as libmosquitto does: a broker answers
 		// any PUBREL with PUBCOMP, which settles the message (`sent`).
 		for (const entry of session.outbox.reconnected(resume)) {
-			if (entry.state === 1) link.sendEntry(entry);
-			else link.sendAck(6, entry.id);
+			if (entry.state === 1) link.writer?.entry(entry);
+			else link.writer?.ack(6, entry.id);
 		}
-		if (resume) for (const request of session.pending.values()) link.sendPacket(request.packet);
+		if (resume) for (const request of session.pending.values()) link.writer?.packet(request.packet);
 		else this.restoreSubscriptions();
 		link.pump();
 		link.emit("conack");
@@ -143,7 +143,7 @@ export class Inbound implements DecoderSink {
 	 * session), to the socket: its id, or null when the socket failed. */
 	request(id: number, subscribe: boolean, topics: string[], packet: Uint8Array): number | null {
 		this.session.pending.set(id, { id, subscribe, topics, packet });
-		return this.link.sendPacket(packet) ? id : null;
+		return this.link.writer?.packet(packet) ? id : null;
 	}
 
 	/**
@@ -166,20 +166,20 @@ export class Inbound implements DecoderSink {
 			outbox.remove(entry!);
 			link.emit("sent", id, undefined, { message_id: id, qos: 1, downgraded: true } satisfies SentMetas);
 			link.pump();
-			if (link.leaving) link.sayGoodbye();
+			if (link.leaving) link.linger.goodbye();
 			return;
 		}
 		if (entry === undefined || entry.state === 2) {
 			// A PUBREC repeated for a message already released is answered again [MQTT-4.3.3];
 			// one for an id we do not know is answered too (nothing of ours is settled by it).
 			if (entry === undefined) link.note(`  PUBREC id=${id} for an unknown id: answered with PUBREL`);
-			return link.sendAck(6, id);
+			return link.writer?.ack(6, id);
 		}
 		// A PUBREC for a QoS 1 message in flight, or for one not yet sent: the broker and we
 		// disagree about a message we hold, and no answer can be right.
 		if (entry.state !== 1 || qos !== 2) return link.lost("protocol", "other", "PUBREC for a message in another state");
 		outbox.release(entry);
-		link.sendAck(6, id);
+		link.writer?.ack(6, id);
 	}
 
 	/** A whole PUBLISH, its payload text or bytes already (see Decoder). */
@@ -195,7 +195,7 @@ export class Inbound implements DecoderSink {
 		const deferred = acks !== undefined && this.deferAck(acks, qos, id);
 		this.events.emit("recv", topic, payload, { message_id: id, qos, retain: first & 1, dup: (first >> 3) & 1 });
 		if (deferred) return;
-		if (qos === 1) this.link.sendAck(4, id);     // PUBACK, after the app has the message
+		if (qos === 1) this.link.writer?.ack(4, id);     // PUBACK, after the app has the message
 		else this.acknowledge(2, id);
 	}
 
@@ -237,19 +237,28 @@ export class Inbound implements DecoderSink {
 	private duplicateQos2(id: number): boolean {
 		if (!this.session.hasQos2(id)) return false;
 		this.link.note(`  duplicate QoS 2 id=${id}: not delivered again`);
-		this.link.sendAck(5, id);
+		this.link.writer?.ack(5, id);
 		return true;
+	}
+
+	/** resend off (LuatOS behaviour), the link lost: unacknowledged messages are reported, not kept. */
+	abandon(): void {
+		for (const entry of this.session.outbox.clear()) {
+			// A QoS 2 message the broker acknowledged with PUBREC (RELEASED) is delivered, as LuatOS counts it.
+			if (entry.state === 2) this.link.emit("sent", entry.id);
+			else this.link.emit("error", "tx", "message lost: connection closed before it was acknowledged", { message_id: entry.id });
+		}
 	}
 
 	/** After the app has the whole message: PUBACK (QoS 1), or PUBREC (QoS 2) and remember
 	 * its id until PUBREL, within a bounded window. */
 	acknowledge(qos: number, id: number): void {
-		if (qos === 1) return this.link.sendAck(4, id);
+		if (qos === 1) return this.link.writer?.ack(4, id);
 		if (qos !== 2) return;
 		if (!this.session.rememberQos2(id) && !this.qos2Overflow) {
 			this.qos2Overflow = true;
 			this.link.emit("error", "other", `more than ${QOS2_WINDOW} QoS 2 messages awaiting PUBREL: duplicates can no longer be detected`);
 		}
-		this.link.sendAck(5, id);
+		this.link.writer?.ack(5, id);
 	}
 }

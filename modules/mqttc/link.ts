@@ -13,25 +13,20 @@
 
 import { Socket } from "socket";
 import Timer from "timer";
-import { encodeConnect, encodeEmpty, type WillMessage } from "mqttc/packet";
+import { encodeConnect, encodeEmpty, type ConnectFields } from "mqttc/packet";
 import type { Decoder } from "mqttc/decoder";
 import type { OutboxEntry } from "mqttc/outbox";
 import type { Session } from "mqttc/session";
 import { Writer } from "mqttc/writer";
+import { Retry } from "mqttc/retry";
+import { Linger } from "mqttc/linger";
 import type { EventQueue } from "mqttc/events";
 import type { Inbound } from "mqttc/inbound";
-import type { BrokerAddress, ErrorKind, FailoverRing, LinkSocket, MqttEvent, Tracer, Transport } from "mqttc/types";
+import type { BrokerAddress, ErrorKind, FailoverRing, LinkSocket, MqttEvent, Opening, Tracer, Transport } from "mqttc/types";
 
 /** Keepalive: PINGREQ after 3 of the 4 ticks per keepalive without sending or hearing; the
  * broker is dead 2 ticks after PINGREQ without its PINGRESP or any byte (LuatOS's 3/4). */
 const TICKS = 4;
-
-/** open()'s state (mqttc/open): the socket opens without CONNECT until connect(). */
-export interface Opening {
-	linked: boolean;
-	connected(link: Link): void;
-	connect(link: Link): boolean;
-}
 
 export class Link {
 	declare address: BrokerAddress;
@@ -49,29 +44,21 @@ export class Link {
 	declare opening: Opening | undefined;
 	declare tracer: Tracer | undefined;
 
-	// What CONNECT says (auth, keepalive, will)
-	declare clientId: Uint8Array;
-	declare username: Uint8Array | undefined;
-	declare password: Uint8Array | undefined;
-	declare cleanSession: boolean;
-	declare keepalive: number;
-	declare will: WillMessage | undefined;
+	/** What CONNECT says (auth, keepalive, will). */
+	declare hello: ConnectFields;
 
-	// Reconnect policy: period, and up to `reconnectMax` (> period) exponential backoff with jitter
-	declare reconnect: boolean;
-	declare reconnectPeriod: number;
-	declare reconnectMax: number;
-	declare attempts: number;
+	/** autoreconn: when the next attempt comes. */
+	declare retry: Retry;
+	/** disconnect(): the graceful disconnect. */
+	declare linger: Linger;
 
 	declare status: number;
 	declare socket: LinkSocket | undefined;
 	declare writer: Writer | undefined;
-	declare connTimer: Timer | undefined;
-	declare tickTimer: Timer | undefined;
-	declare reconnectTimer: Timer | undefined;
-	declare lingerTimer: Timer | undefined;
-	// Keepalive, in ticks: since the client last sent, since it last heard, since PINGREQ (-1: none out)
-	declare idle: number;
+	declare connTimer: Timer | undefined;  // CONNACK deadline (conn_timeout)
+	declare tickTimer: Timer | undefined;  // keepalive, every keepalive/4 while READY
+	// Keepalive, in ticks: since the client last heard, since PINGREQ (-1: none out); since it
+	// last sent: writer.sinceWrite
 	declare silent: number;
 	declare ping: number;
 	declare closed: boolean;
@@ -86,17 +73,14 @@ export class Link {
 		this.resend = resend;
 		this.events = events;
 		this.session = session;
-		this.clientId = new Uint8Array(0);
-		this.cleanSession = true;
-		this.keepalive = 240;
-		this.reconnect = false;
-		this.reconnectPeriod = 3000;
-		this.reconnectMax = this.attempts = this.status = this.idle = this.silent = 0;
+		this.hello = { clientId: new Uint8Array(0), cleanSession: true, keepalive: 240 };
+		this.retry = new Retry();
+		this.linger = new Linger(this);
+		this.status = this.silent = 0;
 		this.ping = -1;
 		this.closed = this.stopped = this.leaving = this.byeSent = this.reopen = false;
 	}
 
-	// ---- Connection life cycle -----------------------------------------------------
 
 	armConnTimer(): void {
 		this.clearTimer("connTimer");
@@ -104,12 +88,13 @@ export class Link {
 	}
 
 	/** A new attempt from the app (connect(), open()): the failover round and transport restart. */
-	start(): void {
+	start(): true {
 		this.stopped = false;
-		this.clearTimer("reconnectTimer");
+		this.retry.cancel();
 		this.failover?.restart();
 		this.transport?.restart();
 		this.openSocket();
+		return true;
 	}
 
 	openSocket(): void {
@@ -126,7 +111,7 @@ export class Link {
 			socket = transport ? transport.open(host, port) : new Socket({ host, port, noDelay: true } as { host: string; port: number }) as unknown as LinkSocket;
 		}
 		catch (e) {
-			if (transport?.retry(undefined, this.noteFor())) return this.openSocket();
+			if (transport?.retry(undefined, this)) return this.openSocket();
 			// DNS or certificate errors thrown at construction take the path of a refused connection.
 			const reason = transport ? transport.failure(undefined, e) : `cannot open connection: ${(e as Error).message}`;
 			this.clearTimer("connTimer");
@@ -134,7 +119,7 @@ export class Link {
 			return;
 		}
 		this.socket = socket;
-		this.writer = new Writer(this.tracer ? this.tracer.tap(socket) : socket, (id) => this.events.emit("sent", id));
+		this.writer = new Writer(this.tracer ? this.tracer.tap(socket) : socket, (id) => this.events.emit("sent", id), (e) => this.writeFailed(e));
 		socket.callback = (message: number) => {
 			if (this.socket !== socket) return;
 			// No callback runs inside an API call: this undoes the count of a call that ended
@@ -169,7 +154,7 @@ export class Link {
 		}
 		else if (early) {                        // -2 before CONNACK
 			const transport = this.transport;
-			if (this.status === 1 && transport?.retry(this.socket, this.noteFor())) {
+			if (this.status === 1 && transport?.retry(this.socket, this)) {
 				const socket = this.socket;
 				this.socket = this.writer = undefined;
 				try { socket?.close(); } catch { /* already gone */ }
@@ -184,7 +169,7 @@ export class Link {
 
 	sendConnect(): void {
 		this.status = 2;
-		this.sendPacket(encodeConnect(this.clientId, this.username, this.password, this.cleanSession, this.keepalive, this.will));
+		this.writer?.packet(encodeConnect(this.hello));
 	}
 
 	/** CONNACK accepted: READY, and the keepalive ticks every keepalive/4. The backoff is not
@@ -193,9 +178,9 @@ export class Link {
 	established(): void {
 		this.clearTimer("connTimer");
 		this.status = 3;
-		this.idle = this.silent = 0;
+		this.silent = 0;
 		this.ping = -1;
-		this.tickTimer = Timer.repeat(() => this.guard(() => this.tick()), this.keepalive * 1000 / TICKS);
+		this.tickTimer = Timer.repeat(() => this.guard(() => this.tick()), this.hello.keepalive * 1000 / TICKS);
 	}
 
 	/**
@@ -209,7 +194,7 @@ export class Link {
 		const established = this.status === 3;
 		this.clearTimer("connTimer");
 		this.clearTimer("tickTimer");
-		this.clearTimer("lingerTimer");
+		this.linger.cancel();
 		const socket = this.socket;
 		this.socket = undefined;
 		if (socket) try { socket.close(); } catch { /* already gone */ }
@@ -224,7 +209,7 @@ export class Link {
 		if (kind) this.emit("error", kind, detail);
 		// QoS 0 messages that never reached the socket: say so rather than drop them silently.
 		for (const id of unsent) this.emit("error", "tx", "message lost: connection closed before it was sent", { message_id: id });
-		if (!this.resend) this.abandonOutbox();
+		if (!this.resend) this.inbound.abandon();
 		this.emit("disconnect", reason);
 		if (this.reopen) {
 			this.reopen = false;
@@ -236,122 +221,35 @@ export class Link {
 		if (opening || this.stopped || this.closed || this.status !== 0) return;   // a failed open() is not retried; or the handler reconnected
 		// Failover: the next address at once while the round lasts (also for connect() without
 		// autoreconn); the policy's delay between rounds. One address: every loss ends a round.
-		if ((this.reconnect || !established) && this.failover !== undefined && this.failover.failed(established)) return this.scheduleReconnect(true);
-		if (this.reconnect) this.scheduleReconnect(false);
-	}
-
-	/** Graceful disconnect: DISCONNECT follows everything published before disconnect()
-	 * (the writer keeps order; outbox entries held back by the inflight limit go first). */
-	sayGoodbye(): void {
-		if (this.leaving && !this.byeSent && this.session.outbox.queued === 0) this.sendDisconnect();
-	}
-
-	/** DISCONNECT to the socket, once per connection. */
-	sendDisconnect(): void {
-		this.byeSent = true;
-		this.sendPacket(encodeEmpty(14));
-	}
-
-	/** The graceful disconnect ran out of time: send DISCONNECT now if no packet is half
-	 * written (what had not started is reported lost), then close. */
-	lingerExpired(): void {
-		this.lingerTimer = undefined;
-		const writer = this.writer;
-		if (!this.byeSent && writer) {
-			writer.discardPending();
-			if (writer.idle) this.sendDisconnect();
-		}
-		this.lost("user");
-	}
-
-	/** resend off (LuatOS behaviour): unacknowledged messages are reported, not kept. */
-	abandonOutbox(): void {
-		for (const entry of this.session.outbox.clear()) {
-			// A QoS 2 message the broker acknowledged with PUBREC (RELEASED) is delivered, as LuatOS counts it.
-			if (entry.state === 2) this.emit("sent", entry.id);
-			else this.emit("error", "tx", "message lost: connection closed before it was acknowledged", { message_id: entry.id });
-		}
-	}
-
-	/** The next attempt: at once (the next address of a failover round) or after the policy's delay. */
-	scheduleReconnect(immediate: boolean): void {
-		let delay = immediate ? 0 : this.reconnectPeriod;
-		if (!immediate) {
-			if (this.reconnectMax) {
-				delay = Math.min(this.reconnectMax, delay * 2 ** Math.min(this.attempts, 20));
-				delay = delay / 2 + Math.random() * delay / 2;     // jitter: spread clients out after an outage
-			}
-			this.attempts++;
-		}
-		this.clearTimer("reconnectTimer");
-		if (this.tracer?.on) this.tracer.note(`reconnecting in ${Math.round(delay)} ms`);
-		this.reconnectTimer = Timer.set(() => this.guard(() => {
-			this.reconnectTimer = undefined;
-			if (!this.closed && !this.stopped && this.status === 0) {
-				this.transport?.restart();
-				this.openSocket();
-			}
-		}), delay);
+		const retry = this.retry;
+		if ((retry.enabled || !established) && this.failover !== undefined && this.failover.failed(established)) return retry.schedule(this, true);
+		if (retry.enabled) retry.schedule(this, false);
 	}
 
 	/** The keepalive tick, every keepalive/4 while READY. */
 	tick(): void {
 		if (this.leaving) return;             // nothing may follow DISCONNECT; the linger bounds the wait
-		this.attempts = 0;                     // the connection survived a tick: back to the base period
-		this.idle++;
+		this.retry.attempts = 0;               // the connection survived a tick: back to the base period
+		const writer = this.writer!;
+		writer.sinceWrite++;
 		this.silent++;
 		if (this.ping >= 0) {
-			if (++this.ping >= 2) this.lost("ping_timeout", "other", `no PINGRESP within ${this.keepalive / 2} s`);
+			if (++this.ping >= 2) this.lost("ping_timeout", "other", `no PINGRESP within ${this.hello.keepalive / 2} s`);
 		}
-		else if (this.idle >= 3 || this.silent >= 3) {
+		else if (writer.sinceWrite >= 3 || this.silent >= 3) {
 			this.ping = 0;
-			this.sendPacket(encodeEmpty(12));   // PINGREQ
+			writer.packet(encodeEmpty(12));   // PINGREQ
 		}
 	}
 
-	// ---- Outgoing ------------------------------------------------------------------
 
 	/** Sends what the inflight limit allows from the outbox. */
 	pump(): void {
-		if (this.status !== 3) return;
+		const writer = this.writer;
+		if (this.status !== 3 || writer === undefined) return;
 		const outbox = this.session.outbox;
 		for (let entry: OutboxEntry | undefined; outbox.queued !== 0 && (entry = outbox.next());)
-			if (!this.sendEntry(entry)) return;
-	}
-
-	/** An outbox entry's PUBLISH to the socket; false when the socket failed (connection lost). */
-	sendEntry(entry: OutboxEntry): boolean {
-		const writer = this.writer;
-		if (writer === undefined) return false;
-		const failure = writer.sendPublish(entry.first, entry.field, entry.id, entry.payload, 0);
-		if (failure !== true && failure !== false) {
-			this.writeFailed(failure);
-			return false;
-		}
-		this.idle = 0;
-		return true;
-	}
-
-	/** Queues a packet on the socket; false when the socket failed (connection then lost). */
-	sendPacket(packet: Uint8Array): boolean {
-		const writer = this.writer;
-		if (writer === undefined) return false;
-		const failure = writer.send(packet, 0);
-		if (failure !== undefined) {
-			this.writeFailed(failure);
-			return false;
-		}
-		this.idle = 0;
-		return true;
-	}
-
-	/** An acknowledgement for `id`, straight to the socket when it has room. */
-	sendAck(type: number, id: number): void {
-		const writer = this.writer;
-		if (writer === undefined) return;
-		const failure = writer.sendAck(type, id);
-		if (failure !== undefined) this.writeFailed(failure);
-		else this.idle = 0;
+			if (!writer.entry(entry)) return;
 	}
 
 	/** The socket refused a write: the connection is lost. On the Linux simulator a refused
@@ -362,20 +260,14 @@ export class Link {
 		else this.lost("tx", "tx", `socket write failed: ${(e as Error).message}`);
 	}
 
-	// ---- Plumbing ------------------------------------------------------------------
 
 	emit(event: MqttEvent, data?: unknown, payload?: unknown, metas?: unknown): void {
 		this.events.emit(event, data, payload, metas);
 	}
 
-	/** A line for the debug trace, when it is on (mqttc/debug); decisions no packet shows. */
+	/** A line for the debug trace, when it is on (mqttc/debug): decisions no packet shows. */
 	note(text: string): void {
-		if (this.tracer?.on) this.tracer.note(text);
-	}
-
-	/** What a transport traces with: note() while the tracer is on. */
-	private noteFor(): ((text: string) => void) | undefined {
-		return this.tracer?.on ? (text: string) => this.note(text) : undefined;
+		this.tracer?.note(text);
 	}
 
 	/** Runs a timer callback body so that nothing escapes to the host. */
@@ -400,11 +292,8 @@ export class Link {
 		}
 	}
 
-	clearTimer(name: "connTimer" | "tickTimer" | "reconnectTimer" | "lingerTimer"): void {
-		const timer = this[name];
-		if (timer) {
-			Timer.clear(timer);
-			this[name] = undefined;
-		}
+	clearTimer(name: "connTimer" | "tickTimer"): void {
+		if (this[name]) Timer.clear(this[name]);
+		this[name] = undefined;
 	}
 }

@@ -9,7 +9,8 @@
  * A failed open() is not retried (mqttc/link's lost()).
  */
 
-import type { Link, Opening } from "mqttc/link";
+import type { Link } from "mqttc/link";
+import type { Opening } from "mqttc/types";
 
 class Open implements Opening {
 	/** The socket is up and CONNECT not sent. */
@@ -35,7 +36,6 @@ export default Object.freeze({
 	/** open() on a disconnected link (the client checked): the socket is being opened. */
 	open(link: Link): boolean {
 		link.opening = new Open();
-		link.start();
-		return true;
+		return link.start();
 	},
 });

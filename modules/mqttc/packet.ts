@@ -26,6 +26,15 @@ export const PACKET_NAMES: readonly string[] = Object.freeze([
 	"SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "PINGREQ", "PINGRESP", "DISCONNECT", "RESERVED",
 ]);
 
+export interface ConnectFields {
+	clientId: Uint8Array;
+	username?: Uint8Array;
+	password?: Uint8Array;
+	cleanSession: boolean;
+	keepalive: number;
+	will?: WillMessage;
+}
+
 /** The largest remaining length MQTT can express (four length bytes). */
 export const MAX_REMAINING_LENGTH = 268435455;
 
@@ -84,10 +93,10 @@ function putString(bytes: Uint8Array, at: number, value: Uint8Array): number {
 	return at + value.length;
 }
 
-export function encodeConnect(clientId: Uint8Array, username: Uint8Array | undefined, password: Uint8Array | undefined,
-	cleanSession: boolean, keepalive: number, will: WillMessage | undefined): Uint8Array {
+export function encodeConnect(fields: ConnectFields): Uint8Array {
+	const { clientId, username, password, will } = fields;
 	let remaining = 10 + 2 + clientId.length;
-	let flags = cleanSession ? 0x02 : 0;
+	let flags = fields.cleanSession ? 0x02 : 0;
 	if (will) {
 		remaining += 4 + will.topic.length + will.payload.length;
 		flags |= 0x04 | (will.qos << 3) | (will.retain ? 0x20 : 0);
@@ -103,7 +112,7 @@ export function encodeConnect(clientId: Uint8Array, username: Uint8Array | undef
 	const bytes = allocate(CONNECT << 4, remaining);
 	let at = bytes.length - remaining;
 	bytes.set([0, 4, 0x4D, 0x51, 0x54, 0x54, 4, flags], at); // "MQTT", level 4
-	at = putU16(bytes, at + 8, keepalive);
+	at = putU16(bytes, at + 8, fields.keepalive);
 	at = putString(bytes, at, clientId);
 	if (will) {
 		at = putString(bytes, at, will.topic);

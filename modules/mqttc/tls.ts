@@ -38,7 +38,7 @@ class TlsTransport implements Transport {
 		this.tried = 0;
 	}
 
-	retry(socket: LinkSocket | undefined, note: ((text: string) => void) | undefined): boolean {
+	retry(socket: LinkSocket | undefined, link: { note(text: string): void }): boolean {
 		const count = this.settings.authorities.length;
 		if (count < 2) return false;
 		this.authority = (this.authority + 1) % count;
@@ -46,7 +46,7 @@ class TlsTransport implements Transport {
 			this.tried = 0;
 			return false;
 		}
-		note?.(`TLS connection failed${failureDetail(socket)}; trying CA ${this.authority + 1} of ${count}`);
+		link.note(`TLS connection failed${failureDetail(socket)}; trying CA ${this.authority + 1} of ${count}`);
 		return true;
 	}
 

@@ -184,8 +184,8 @@ export interface Transport {
 	/** A new attempt begins (connect(), a reconnect). */
 	restart(): void;
 	/** The attempt failed before the socket connected: true to open again at once (the
-	 * next CA of a bundle), having traced why with `note`. */
-	retry(socket: LinkSocket | undefined, note: ((text: string) => void) | undefined): boolean;
+	 * next CA of a bundle), having said why through the link's note(). */
+	retry(socket: LinkSocket | undefined, link: { note(text: string): void }): boolean;
 	/** The `error` event's text for a failure before CONNACK (`error`: what was thrown). */
 	failure(socket: LinkSocket | undefined, error?: unknown): string;
 	/** Said in traces after the address: " (TLS)". */
@@ -213,6 +213,13 @@ export interface Tracer {
 
 export interface DebugModule {
 	tracer(): Tracer;
+}
+
+/** open()'s state (mqttc/open): the socket opens without CONNECT until connect(). */
+export interface Opening {
+	linked: boolean;
+	connected(link: any): void;
+	connect(link: any): boolean;
 }
 
 /** mqttc/open: the link's connect step split in two (AT+ECMTOPEN, then AT+ECMTCONN). */

@@ -17,6 +17,7 @@
  */
 
 import { PUBREL, encodeAck, putFixedHeader } from "mqttc/packet";
+import type { OutboxEntry } from "mqttc/outbox";
 import type { Tracer, WritableSocket } from "mqttc/types";
 
 export class Writer {
@@ -31,18 +32,56 @@ export class Writer {
 	/** Bytes queued but not yet handed to the socket: 0 exactly when no packet waits. */
 	queued = 0;
 	private written: (tag: number) => void;
+	/** The socket failed (a dead socket, not a full one): the link is lost. */
+	private failed: (error: unknown) => void;
+	/** Keepalive ticks since the last write (the link counts them, a write resets them). */
+	sinceWrite = 0;
 	/** A PUBLISH fixed header (first byte, 1..4 length bytes), seen through views of its
 	 * exact length, for packets of 16 KB and more and for queued ones. Filled and used at
 	 * once, so one suffices. */
 	private header = new Uint8Array(5);
 	private headers: Uint8Array[];
 
-	constructor(socket: WritableSocket, written: (tag: number) => void) {
+	constructor(socket: WritableSocket, written: (tag: number) => void, failed: (error: unknown) => void) {
 		this.socket = socket;
 		this.written = written;
+		this.failed = failed;
 		const header = this.header;
 		this.headers = [header.subarray(0, 2), header.subarray(0, 3), header.subarray(0, 4), header];
 	}
+
+	// ---- For the link and the packet handling: a failure is reported through `failed` ----
+
+	/** A control packet (CONNECT, SUBSCRIBE, PINGREQ...); false when the socket failed. */
+	packet(packet: Uint8Array): boolean {
+		const failure = this.send(packet, 0);
+		if (failure !== undefined) {
+			this.failed(failure);
+			return false;
+		}
+		this.sinceWrite = 0;
+		return true;
+	}
+
+	/** An outbox entry's PUBLISH; false when the socket failed. */
+	entry(entry: OutboxEntry): boolean {
+		const failure = this.sendPublish(entry.first, entry.field, entry.id, entry.payload, 0);
+		if (failure !== true && failure !== false) {
+			this.failed(failure);
+			return false;
+		}
+		this.sinceWrite = 0;
+		return true;
+	}
+
+	/** PUBACK, PUBREC, PUBREL or PUBCOMP for `id`. */
+	ack(type: number, id: number): void {
+		const failure = this.sendAck(type, id);
+		if (failure !== undefined) this.failed(failure);
+		else this.sinceWrite = 0;
+	}
+
+	// ---- The writes: each returns what the socket threw, rather than throwing ----
 
 	/**
 	 * Hands a packet to the socket, or queues it behind what waits or when the socket has no

@@ -65,11 +65,12 @@ export function encode(spec: Spec) {
 	let out: Uint8Array;
 	const cmd = spec.cmd as string;
 	if (cmd === "connect") {
-		out = encodeConnect(bytes(spec.clientId),
-			spec.username !== undefined ? bytes(spec.username) : undefined,
-			spec.password !== undefined ? bytes(spec.password) : undefined,
-			spec.clean, spec.keepalive,
-			spec.will ? { topic: bytes(spec.will.topic), payload: bytes(spec.will.payload), qos: spec.will.qos, retain: spec.will.retain } : undefined);
+		out = encodeConnect({
+			clientId: bytes(spec.clientId), cleanSession: spec.clean, keepalive: spec.keepalive,
+			username: spec.username !== undefined ? bytes(spec.username) : undefined,
+			password: spec.password !== undefined ? bytes(spec.password) : undefined,
+			will: spec.will ? { topic: bytes(spec.will.topic), payload: bytes(spec.will.payload), qos: spec.will.qos, retain: spec.will.retain } : undefined,
+		});
 	}
 	else if (cmd === "publish") {
 		const topic = bytes(spec.topic);
@@ -104,7 +105,7 @@ function publishAsWritten(first: number, field: Uint8Array, id: number, payload:
 			return 1 << 30;
 		},
 	};
-	const result = new Writer(socket, () => {}).sendPublish(first, field, id, payload, 0);
+	const result = new Writer(socket, () => {}, () => {}).sendPublish(first, field, id, payload, 0);
 	if (result !== true) throw new Error("the writer did not write the PUBLISH at once");
 	return out;
 }

@@ -14,14 +14,16 @@ import * as failover from "mqttc/failover";
 import * as debug from "mqttc/debug";
 import * as inbound from "mqttc/inbound";
 import * as link from "mqttc/link";
+import * as linger from "mqttc/linger";
 import * as open from "mqttc/open";
 import * as pem from "mqttc/pem";
+import * as retry from "mqttc/retry";
 import * as keys from "mqttc/keys";
 import * as outbox from "mqttc/outbox";
 import * as packet from "mqttc/packet";
 import * as session from "mqttc/session";
 import * as tls from "mqttc/tls";
-import * as topic from "mqttc/topic";
+import * as fields from "mqttc/fields";
 import * as types from "mqttc/types";
 import * as utf8 from "mqttc/utf8";
 import * as writer from "mqttc/writer";
@@ -29,8 +31,8 @@ import * as fixture from "fixture/mutable";
 import mqtt from "mqttc";
 
 const namespaces: Record<string, object> = {
-	"mqttc": mqttcEntry, "mqttc/acks": acks, "mqttc/client": client, "mqttc/debug": debug, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/inbound": inbound, "mqttc/keys": keys, "mqttc/link": link, "mqttc/open": open, "mqttc/pem": pem, "mqttc/outbox": outbox,
-	"mqttc/packet": packet, "mqttc/session": session, "mqttc/tls": tls, "mqttc/topic": topic, "mqttc/types": types,
+	"mqttc": mqttcEntry, "mqttc/acks": acks, "mqttc/client": client, "mqttc/debug": debug, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/inbound": inbound, "mqttc/keys": keys, "mqttc/link": link, "mqttc/linger": linger, "mqttc/open": open, "mqttc/pem": pem, "mqttc/retry": retry, "mqttc/outbox": outbox,
+	"mqttc/packet": packet, "mqttc/session": session, "mqttc/tls": tls, "mqttc/fields": fields, "mqttc/types": types,
 	"mqttc/utf8": utf8, "mqttc/writer": writer,
 };
 const rom: RomReport = romify({ ...namespaces, "fixture/mutable": fixture });
