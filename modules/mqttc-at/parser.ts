@@ -211,3 +211,8 @@ export function argText(a: Arg | undefined, maxBytes: number, allowEmpty = true)
 	if (!allowEmpty && a.s.length === 0) return undefined;
 	return utf8Length(a.s) <= maxBytes ? a.s : undefined;
 }
+
+/** Whether a topic holds a wildcard (+ or #): refused where a topic name, not a filter, is meant. */
+export function hasWildcard(topic: string): boolean {
+	return topic.indexOf("+") >= 0 || topic.indexOf("#") >= 0;
+}
