@@ -9,69 +9,29 @@
  * acknowledgements, the packets of every message, reach the sink as plain values, with no
  * object or closure made for them.
  *
- * A PUBLISH larger than the buffer is not an error: its topic and packet id are kept and its
- * payload is handed on in pieces of at most rxSize bytes (the client delivers or skips
- * them). Anything that breaks the protocol stops the decoder with a reason.
+ * A PUBLISH larger than the buffer is not an error: mqttc/stream keeps its topic and packet
+ * id and hands its payload on in pieces of at most rxSize bytes (the client delivers or
+ * skips them). Anything that breaks the protocol stops the decoder with a reason.
  */
 
 import {
-	CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK,
-	UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, PACKET_NAMES,
+	CONNECT, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, UNSUBACK,
+	PINGREQ, DISCONNECT, PACKET_NAMES, decodeControl, type DecoderSink,
 } from "mqttc/packet";
-import { textOf, isText, type FromArrayBuffer } from "mqttc/utf8";
+import { isText, type FromArrayBuffer } from "mqttc/utf8";
+import { Stream } from "mqttc/stream";
+
+export type { DecoderSink, Packet, PublishPacket } from "mqttc/packet";
 
 /** The smallest receive buffer: room for any fixed-size packet and a useful topic. */
 export const MIN_RX_SIZE = 256;
 
-export interface ConnackPacket { type: typeof CONNACK; sessionPresent: boolean; code: number }
-export interface PublishPacket {
-	type: typeof PUBLISH;
-	qos: number;
-	retain: boolean;
-	dup: boolean;
-	/** The topic, or undefined when it was longer than the receive buffer (payload then skipped). */
-	topic: string | undefined;
-	id: number;
-	/** The whole payload (a view into the receive buffer, valid only during the call), or
-	 * undefined for a PUBLISH delivered in parts. */
-	payload: Uint8Array | undefined;
-	/** Length of the whole payload. */
-	total: number;
-}
-export interface AckPacket { type: typeof PUBACK | typeof PUBREC | typeof PUBREL | typeof PUBCOMP | typeof UNSUBACK; id: number }
-export interface SubackPacket { type: typeof SUBACK; id: number; codes: number[] }
-export interface PingrespPacket { type: typeof PINGRESP }
-
-/** What a broker sends (MQTT 3.1.1): the decoder refuses the packets only a client sends. */
-export type Packet = ConnackPacket | PublishPacket | AckPacket | SubackPacket | PingrespPacket;
-
-/** Where the decoder hands packets. The client is one; its methods are called per packet,
- * so they are methods of the sink itself (a closure in between would cost a call more). */
-export interface DecoderSink {
-	/** A whole PUBLISH: its first byte (flags), topic, packet id (0 for QoS 0) and payload,
-	 * as a string when it is text that round-trips (and the decoder is not binary), else as
-	 * an ArrayBuffer of its own. */
-	publishReceived(first: number, topic: string, id: number, payload: string | ArrayBuffer): void;
-	/** PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK (`type`) for packet `id`. */
-	ackReceived(type: number, id: number): void;
-	/** Any other whole packet. */
-	packetReceived(packet: Packet): void;
-	/** A piece of the payload of a PUBLISH larger than the receive buffer (`packet.payload`
-	 * is undefined). Pieces come in order; the last one ends at packet.total. */
-	partReceived(packet: PublishPacket, chunk: Uint8Array, offset: number): void;
-	/** A protocol violation: the decoder has stopped and must be reset before reuse. */
-	protocolFault(reason: string): void;
-}
-
-// Decoder states.
+// Decoder states (mqttc/stream sets HEADER and reads FAILED: literals there).
 const HEADER = 0;      // waiting for the first byte of a packet
 const LENGTH = 1;      // reading the remaining length
 const BODY = 2;        // collecting a packet that fits in the buffer
-const STREAM_HEAD = 3; // oversize PUBLISH: collecting topic length, topic and packet id
-const STREAM_SKIP = 4; // oversize PUBLISH whose topic does not fit: dropping topic bytes
-const STREAM_ID = 5;   // ... then collecting its packet id
-const STREAM_BODY = 6; // oversize PUBLISH: passing the payload on in pieces
-const FAILED = 7;      // stopped by a protocol violation
+const STREAM = 3;      // a PUBLISH larger than the buffer: mqttc/stream has it
+const FAILED = 4;      // stopped by a protocol violation
 
 /** Remaining lengths that only one value is legal for, by packet type (-1: variable). */
 const FIXED_LENGTHS: readonly number[] = Object.freeze([-1, -1, 2, -1, 2, 2, 2, 2, -1, -1, -1, 2, 0, 0, 0, -1]);
@@ -81,18 +41,18 @@ const FIXED_FLAGS: readonly number[] = Object.freeze([0, 0, 0, -1, 0, 0, 2, 0, 2
 export class Decoder {
 	/** The one receive buffer. */
 	readonly buffer: Uint8Array;
-	private sink: DecoderSink;
-	private state = HEADER;
+	readonly sink: DecoderSink;
+	/** HEADER .. FAILED (mqttc/stream ends its message with HEADER). */
+	state = HEADER;
 	private first = 0;        // first byte of the current packet
 	private remaining = 0;    // remaining length of the current packet
 	private multiplier = 1;   // remaining-length decoding
 	private filled = 0;       // bytes of the buffer in use
 	private need = 0;         // bytes wanted before the next step
-	private left = 0;         // bytes of the current packet not yet consumed
-	private offset = 0;       // payload offset of the next part (oversize PUBLISH)
-	private stream: PublishPacket | undefined;
+	/** The PUBLISH larger than the buffer, while it streams. */
+	private stream: Stream;
 	/** Bumped by reset(): a feed in progress stops when its sink resets the decoder. */
-	private epoch = 0;
+	epoch = 0;
 	/** Payloads always as ArrayBuffer (the client's `binary` option). */
 	private binary: boolean;
 
@@ -100,6 +60,7 @@ export class Decoder {
 		this.buffer = new Uint8Array(rxSize);
 		this.sink = sink;
 		this.binary = binary;
+		this.stream = new Stream(this);
 	}
 
 	/** Forgets any partial packet: for a new connection. Called from a sink callback, it
@@ -108,7 +69,7 @@ export class Decoder {
 		this.epoch++;
 		this.state = HEADER;
 		this.filled = 0;
-		this.stream = undefined;
+		this.stream.packet = undefined;
 	}
 
 	/** Whether a packet has started but not ended (the connection must not be idle-judged). */
@@ -180,35 +141,18 @@ export class Decoder {
 				if (!this.begin()) return false;
 				break;
 			}
-			case BODY:
-			case STREAM_HEAD:
-			case STREAM_ID: {
+			case BODY: {
 				const n = Math.min(this.need - this.filled, end - i);
 				this.buffer.set(bytes.subarray(i, i + n), this.filled);
 				this.filled += n;
 				i += n;
-				if (this.filled === this.need && !this.collected()) return false;
+				if (this.filled === this.need && !this.parse(this.buffer, 0, this.remaining)) return false;
 				break;
 			}
-			case STREAM_SKIP: {
-				const n = Math.min(this.need, end - i);
-				this.need -= n;
-				this.left -= n;
-				i += n;
-				if (this.need === 0 && !this.afterSkip()) return false;
+			case STREAM:
+				i = this.stream.take(bytes, i, end);
+				if (i < 0) return false;
 				break;
-			}
-			case STREAM_BODY: {
-				const n = Math.min(this.left, this.buffer.length - this.filled, end - i);
-				this.buffer.set(bytes.subarray(i, i + n), this.filled);
-				this.filled += n;
-				this.left -= n;
-				i += n;
-				if (this.filled === this.buffer.length || this.left === 0) {
-					if (!this.flushPart()) return false;
-				}
-				break;
-			}
 			default:
 				return false;
 			}
@@ -276,85 +220,13 @@ export class Decoder {
 		}
 		if (type !== PUBLISH)
 			return this.fail(`${PACKET_NAMES[type]} of ${length} bytes is larger than rxSize ${this.buffer.length}`);
-		// An oversize PUBLISH: first its topic length.
-		this.state = STREAM_HEAD;
-		this.need = 2;
-		this.left = length;
-		this.stream = undefined;
+		this.state = STREAM;
+		this.stream.begin(this.first, length);
 		return true;
 	}
 
-	/** The wanted bytes are in the buffer. */
-	private collected(): boolean {
-		if (this.state === BODY) return this.parse(this.buffer, 0, this.remaining);
-		const idSize = this.first & 0x06 ? 2 : 0;
-		const buffer = this.buffer;
-		if (this.state === STREAM_ID) { // after a dropped topic
-			const id = (buffer[0] << 8) | buffer[1];
-			this.left -= 2;
-			return id ? this.startStream(undefined, id) : this.fail("PUBLISH with packet id 0");
-		}
-		if (this.need === 2) { // STREAM_HEAD: the topic length is known
-			const topicLength = (buffer[0] << 8) | buffer[1];
-			if (!topicLength) return this.fail("PUBLISH with an empty topic");
-			if (2 + topicLength + idSize > this.left) return this.fail("PUBLISH topic longer than the packet");
-			if (2 + topicLength + idSize <= buffer.length) {
-				this.need = 2 + topicLength + idSize;
-				return true;
-			}
-			// The topic does not fit: drop it, but keep the packet id so the message can be acknowledged.
-			this.left -= 2;
-			this.state = STREAM_SKIP;
-			this.need = topicLength;
-			return true;
-		}
-		const topicLength = this.need - 2 - idSize;
-		const topic = textOf(buffer, 2, 2 + topicLength);
-		if (topic === undefined) return this.fail("PUBLISH topic is not valid UTF-8");
-		const id = idSize ? (buffer[2 + topicLength] << 8) | buffer[3 + topicLength] : 0;
-		if (idSize && !id) return this.fail("PUBLISH with packet id 0");
-		this.left -= this.need;
-		return this.startStream(topic, id);
-	}
-
-	/** The topic was dropped: read the packet id, if the QoS has one. */
-	private afterSkip(): boolean {
-		if (!(this.first & 0x06)) return this.startStream(undefined, 0);
-		this.state = STREAM_ID;
-		this.filled = 0;
-		this.need = 2;
-		return true;
-	}
-
-	private startStream(topic: string | undefined, id: number): boolean {
-		const first = this.first;
-		this.stream = {
-			type: PUBLISH, qos: (first >> 1) & 3, retain: (first & 1) === 1, dup: (first & 8) === 8,
-			topic, id, payload: undefined, total: this.left,
-		};
-		this.state = STREAM_BODY;
-		this.filled = 0;
-		this.offset = 0;
-		if (this.left === 0) return this.flushPart();
-		return true;
-	}
-
-	private flushPart(): boolean {
-		const stream = this.stream!;
-		const chunk = this.buffer.subarray(0, this.filled);
-		const offset = this.offset;
-		this.offset += this.filled;
-		this.filled = 0;
-		if (this.left === 0) {
-			this.state = HEADER;
-			this.stream = undefined;
-		}
-		const epoch = this.epoch;
-		this.sink.partReceived(stream, chunk, offset);
-		return this.state !== FAILED && this.epoch === epoch;
-	}
-
-	private fail(reason: string): false {
+	/** Stops the decoder for a protocol violation, which the sink hears of. */
+	fail(reason: string): false {
 		this.state = FAILED;
 		this.sink.protocolFault(reason);
 		return false;
@@ -416,34 +288,9 @@ export class Decoder {
 			// Rare packets are decoded from the receive buffer.
 			this.buffer.set(bytes.subarray(start, end), 0);
 		}
-		const packet = this.decodeBody(end - start);
+		const packet = decodeControl(this.first >> 4, this.buffer, end - start);
 		if (typeof packet === "string") return this.fail(packet);
 		this.sink.packetReceived(packet);
 		return true;
-	}
-
-	/** Returns the CONNACK, SUBACK or PINGRESP in buffer[0, end), or a reason why it is
-	 * malformed (lengths were checked in checkLength()). */
-	private decodeBody(end: number): Packet | string {
-		const type = this.first >> 4;
-		const buffer = this.buffer;
-		if (type === CONNACK) {
-			const flags = buffer[0];
-			if (flags & 0xFE) return "CONNACK with reserved flags set";
-			return { type, sessionPresent: flags === 1, code: buffer[1] };
-		}
-		if (type === SUBACK) {
-			if (end < 3) return "SUBACK without return codes";
-			const id = (buffer[0] << 8) | buffer[1];
-			if (!id) return "SUBACK with packet id 0";
-			const codes: number[] = [];
-			for (let at = 2; at < end; at++) {
-				const code = buffer[at];
-				if (code > 2 && code !== 0x80) return `SUBACK return code 0x${code.toString(16)}`;
-				codes.push(code);
-			}
-			return { type, id, codes };
-		}
-		return { type: PINGRESP };
 	}
 }

@@ -9,7 +9,7 @@
  */
 
 import { PACKET_NAMES, encodeSubscribe } from "mqttc/packet";
-import type { DecoderSink, Packet, PublishPacket } from "mqttc/decoder";
+import type { DecoderSink, Packet, PublishPacket } from "mqttc/packet";
 import type { PendingRequest, Session } from "mqttc/session";
 import type { EventQueue } from "mqttc/events";
 import type { Link } from "mqttc/link";

@@ -1,5 +1,6 @@
 /*
- * MQTT 3.1.1 packet encoder: the control packets a client sends, each built straight into one
+ * MQTT 3.1.1 packets: their types and names, the shapes the decoder hands on, and the encoder
+ * of the control packets a client sends, each built straight into one
  * Uint8Array of the exact size (no intermediate strings or arrays). PUBLISH has no encoder here: the
  * writer (mqttc/writer) hands its header, topic, id and payload to the socket in one write.
  * Strings arrive here already as UTF-8 bytes: callers validate and convert them once.
@@ -33,6 +34,47 @@ export interface ConnectFields {
 	cleanSession: boolean;
 	keepalive: number;
 	will?: WillMessage;
+}
+
+// What the decoder (mqttc/decoder) hands its sink (mqttc/inbound).
+export interface ConnackPacket { type: typeof CONNACK; sessionPresent: boolean; code: number }
+export interface PublishPacket {
+	type: typeof PUBLISH;
+	qos: number;
+	retain: boolean;
+	dup: boolean;
+	/** The topic, or undefined when it was longer than the receive buffer (payload then skipped). */
+	topic: string | undefined;
+	id: number;
+	/** The whole payload (a view into the receive buffer, valid only during the call), or
+	 * undefined for a PUBLISH delivered in parts. */
+	payload: Uint8Array | undefined;
+	/** Length of the whole payload. */
+	total: number;
+}
+export interface AckPacket { type: typeof PUBACK | typeof PUBREC | typeof PUBREL | typeof PUBCOMP | typeof UNSUBACK; id: number }
+export interface SubackPacket { type: typeof SUBACK; id: number; codes: number[] }
+export interface PingrespPacket { type: typeof PINGRESP }
+
+/** What a broker sends (MQTT 3.1.1): the decoder refuses the packets only a client sends. */
+export type Packet = ConnackPacket | PublishPacket | AckPacket | SubackPacket | PingrespPacket;
+
+/** Where the decoder hands packets. The client is one; its methods are called per packet,
+ * so they are methods of the sink itself (a closure in between would cost a call more). */
+export interface DecoderSink {
+	/** A whole PUBLISH: its first byte (flags), topic, packet id (0 for QoS 0) and payload,
+	 * as a string when it is text that round-trips (and the decoder is not binary), else as
+	 * an ArrayBuffer of its own. */
+	publishReceived(first: number, topic: string, id: number, payload: string | ArrayBuffer): void;
+	/** PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK (`type`) for packet `id`. */
+	ackReceived(type: number, id: number): void;
+	/** Any other whole packet. */
+	packetReceived(packet: Packet): void;
+	/** A piece of the payload of a PUBLISH larger than the receive buffer (`packet.payload`
+	 * is undefined). Pieces come in order; the last one ends at packet.total. */
+	partReceived(packet: PublishPacket, chunk: Uint8Array, offset: number): void;
+	/** A protocol violation: the decoder has stopped and must be reset before reuse. */
+	protocolFault(reason: string): void;
 }
 
 /** The largest remaining length MQTT can express (four length bytes). */
@@ -153,4 +195,27 @@ export function encodeUnsubscribe(id: number, topics: readonly Uint8Array[]): Ui
 /** PINGREQ, PINGRESP and DISCONNECT: two bytes, no body. */
 export function encodeEmpty(type: number): Uint8Array {
 	return Uint8Array.of(type << 4, 0);
+}
+
+/** The CONNACK, SUBACK or PINGRESP (`type`) in buffer[0, end), or why it is malformed (the
+ * decoder checked the lengths): the rare packets, decoded from the receive buffer. */
+export function decodeControl(type: number, buffer: Uint8Array, end: number): Packet | string {
+	if (type === CONNACK) {
+		const flags = buffer[0];
+		if (flags & 0xFE) return "CONNACK with reserved flags set";
+		return { type, sessionPresent: flags === 1, code: buffer[1] };
+	}
+	if (type === SUBACK) {
+		if (end < 3) return "SUBACK without return codes";
+		const id = (buffer[0] << 8) | buffer[1];
+		if (!id) return "SUBACK with packet id 0";
+		const codes: number[] = [];
+		for (let at = 2; at < end; at++) {
+			const code = buffer[at];
+			if (code > 2 && code !== 0x80) return `SUBACK return code 0x${code.toString(16)}`;
+			codes.push(code);
+		}
+		return { type, id, codes };
+	}
+	return { type: PINGRESP };
 }

@@ -22,6 +22,7 @@ import * as keys from "mqttc/keys";
 import * as outbox from "mqttc/outbox";
 import * as packet from "mqttc/packet";
 import * as session from "mqttc/session";
+import * as stream from "mqttc/stream";
 import * as tls from "mqttc/tls";
 import * as fields from "mqttc/fields";
 import * as types from "mqttc/types";
@@ -32,7 +33,7 @@ import mqtt from "mqttc";
 
 const namespaces: Record<string, object> = {
 	"mqttc": mqttcEntry, "mqttc/acks": acks, "mqttc/client": client, "mqttc/debug": debug, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/inbound": inbound, "mqttc/keys": keys, "mqttc/link": link, "mqttc/linger": linger, "mqttc/open": open, "mqttc/pem": pem, "mqttc/retry": retry, "mqttc/outbox": outbox,
-	"mqttc/packet": packet, "mqttc/session": session, "mqttc/tls": tls, "mqttc/fields": fields, "mqttc/types": types,
+	"mqttc/packet": packet, "mqttc/session": session, "mqttc/stream": stream, "mqttc/tls": tls, "mqttc/fields": fields, "mqttc/types": types,
 	"mqttc/utf8": utf8, "mqttc/writer": writer,
 };
 const rom: RomReport = romify({ ...namespaces, "fixture/mutable": fixture });
