@@ -139,6 +139,27 @@ test("open() to a closed port (ESP32 sockets): error connect, disconnect connect
 	}
 });
 
+test("open() and debug(true) in an app built without manifest_open.json and manifest_debug.json: open() is false, debug names the manifest, the client still works", async () => {
+	const app = await startApp(fileURLToPath(new URL("./apps/client-notls/", import.meta.url)), { stdout: !!process.env.MQTTC_TRACE });
+	try {
+		assert.ok(!app.sources.has("mqttc/open") && !app.sources.has("mqttc/debug"), "neither is in a plain app");
+		assert.equal(await app.call("create", "plain", "127.0.0.1", env.broker.port, null, null), true);
+		await app.call("call", "plain", "debug", true);
+		assert.match(app.output, /mqttc: debug needs mqttc\/debug: include mqttc's manifest_debug.json/);
+		assert.equal(await app.call("call", "plain", "open"), false, "open() without mqttc/open");
+		await app.call("call", "plain", "auth", "plain-open");
+		assert.equal(await app.call("call", "plain", "connect"), true, "connect() after the refused open()");
+		await app.waitFor(/EVT plain \{"event":"conack"/, 5000);
+		const id = await app.call("call", "plain", "publish", "flow/plain", "x", 1);
+		await app.waitFor(new RegExp(`EVT plain \\{"event":"sent","data":${id}`), 5000);
+		assert.doesNotMatch(app.output, /mqttc: > /, "no packet traced without mqttc/debug");
+		await app.call("call", "plain", "close");
+	}
+	finally {
+		await app.stop();
+	}
+});
+
 test("manual_ack in an app built without manifest_acks.json: create returns null and names the manifest; manual_ack false needs nothing", async () => {
 	const app = await startApp(fileURLToPath(new URL("./apps/client-notls/", import.meta.url)), { stdout: !!process.env.MQTTC_TRACE });
 	try {

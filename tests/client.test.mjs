@@ -236,6 +236,23 @@ test("after close() every method is a harmless no-op returning null/false", asyn
 	assert.equal(driver.seen("closed", "disconnect").length, 0, "close() is silent");
 });
 
+test("debug(true) on an open connection traces from the next packet on, both ways", async () => {
+	await driver.create("dbglive", "127.0.0.1", broker.port);
+	await driver.call("dbglive", "auth", "dbg-live");
+	await driver.call("dbglive", "connect");
+	await driver.waitEvent("dbglive", "conack");
+	const before = driver.app.output.length;
+	await driver.call("dbglive", "debug", true);
+	const id = await driver.call("dbglive", "publish", "dbg/live", "traced", 1);
+	await driver.waitEvent("dbglive", "sent", (e) => e.data === id);
+	await driver.call("dbglive", "debug", false);
+	await driver.call("dbglive", "close");
+	const trace = driver.app.output.slice(before);
+	assert.match(trace, new RegExp(`mqttc: > PUBLISH id=${id} qos=1 topic=dbg/live bytes=6`));
+	assert.match(trace, new RegExp(`mqttc: < PUBACK id=${id}`));
+	assert.doesNotMatch(trace, /mqttc: > DISCONNECT/, "nothing traced after debug(false)");
+});
+
 test("debug(true) traces the packets in and out and never the password", async () => {
 	const before = driver.app.output.length;
 	await driver.create("dbg", "127.0.0.1", broker.port);

@@ -84,6 +84,18 @@ test("every packet a client sends encodes byte-for-byte as mqtt-packet generates
 	assert.equal(checked, CASES.filter((p) => CLIENT_SENDS.has(p.cmd)).length);
 });
 
+test("a PUBLISH larger than the socket's room leaves whole and in order: its start at once, the rest when there is room; a linger's discard keeps a started packet", async () => {
+	// QoS 1 (an outbox entry: the rest waits as a view of the outbox's payload) and QoS 0 (the
+	// app's buffer, overwritten after publish: the rest must be a copy); 2- and 3-byte lengths.
+	for (const [size, free, qos, discard] of [[1000, 300, 1, false], [1000, 300, 0, false], [20000, 8192, 1, false], [20000, 8192, 0, false], [1000, 300, 1, true], [1000, 4, 1, false], [100, 200, 1, false]]) {
+		const r = await app.call("writeAcrossRoom", size, free, qos, discard);
+		const what = `${size} B, room ${free}, QoS ${qos}${discard ? ", discardPending" : ""}`;
+		assert.equal(r.same, true, `${what}: ${r.length} bytes reached the socket, ${r.expected} expected, or other bytes`);
+		assert.equal(r.result, free >= r.expected ? "true" : "false", what);
+		assert.deepEqual(r.written, qos === 0 && free < r.expected ? [5] : [], `${what}: the QoS 0 message's tag is reported once it has gone`);
+	}
+});
+
 test("remaining lengths at every varint boundary encode as mqtt-packet does (0 .. 2097152)", async () => {
 	for (const remaining of [0, 127, 128, 16383, 16384, 2097151, 2097152]) {
 		const packet = remaining === 0 ? { cmd: "pingreq" } : publishOfRemaining(remaining);

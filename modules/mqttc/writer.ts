@@ -29,6 +29,8 @@ export class Writer {
 	private discarded: number[] = [];
 	/** Bytes of packets[0] already handed to the socket. */
 	private offset = 0;
+	/** packets[0] is the rest of a PUBLISH whose start went out already (split()). */
+	private started = false;
 	/** Bytes queued but not yet handed to the socket: 0 exactly when no packet waits. */
 	queued = 0;
 	private written: (tag: number) => void;
@@ -123,11 +125,17 @@ export class Writer {
 	 * failed for another reason than lack of room (Moddable's write() takes all or nothing:
 	 * asking for the free space before each packet would cost a call per message). */
 	private fits(length: number): boolean {
+		const free = this.room();
+		return free < 0 || free >= length;
+	}
+
+	/** The socket's free space, or -1 when it cannot even say (a dead socket). */
+	private room(): number {
 		try {
-			return (this.socket.write() as number) >= length;
+			return this.socket.write() as number;
 		}
 		catch {
-			return true;                   // a socket that cannot even say its free space is dead
+			return -1;
 		}
 	}
 
@@ -157,7 +165,9 @@ export class Writer {
 				return true;
 			}
 			catch (e) {
-				if (this.fits(remaining + (remaining < 0x80 ? 2 : remaining < 0x4000 ? 3 : 5))) return e;
+				const free = this.room();
+				if (free < 0 || free >= remaining + (remaining < 0x80 ? 2 : remaining < 0x4000 ? 3 : 5)) return e;
+				return this.split(first, field, id, payload, tag, remaining, free);
 			}
 		}
 		const head = this.head(first, remaining);
@@ -172,6 +182,36 @@ export class Writer {
 		packet.set(payload instanceof ArrayBuffer ? new Uint8Array(payload) : payload, at);
 		const failure = this.enqueue(packet, tag);      // not write() again: it just refused
 		return failure === undefined ? false : failure;
+	}
+
+	/**
+	 * A PUBLISH larger than the socket's free space, with nothing queued: its start goes to
+	 * the socket now, up to the free space, and only the rest of the payload waits, as a view
+	 * when the payload is the outbox's own (`tag` 0: it stays until acknowledged), else as a
+	 * copy. So a large message is never held twice. false (queued), or what the socket threw.
+	 */
+	private split(first: number, field: Uint8Array, id: number, payload: Uint8Array | ArrayBuffer, tag: number, remaining: number, free: number): unknown {
+		const head = this.head(first, remaining);
+		const bytes = payload instanceof ArrayBuffer ? new Uint8Array(payload) : payload;
+		const now = free - head.length - field.length - (id === 0 ? 0 : 2);
+		if (now <= 0) {
+			const packet = new Uint8Array(head.length + remaining);      // not even the header fits: whole
+			packet.set(head, 0);
+			packet.set(field, head.length);
+			if (id !== 0) packet.set([id >> 8, id & 0xFF], head.length + field.length);
+			packet.set(bytes, head.length + field.length + (id === 0 ? 0 : 2));
+			return this.enqueue(packet, tag) ?? false;
+		}
+		try {
+			if (id === 0) this.socket.write(head, field, bytes.subarray(0, now));
+			else this.socket.write(head, field, id >> 8, id & 0xFF, bytes.subarray(0, now));
+		}
+		catch (e) {
+			return e;
+		}
+		const rest = tag === 0 ? bytes.subarray(now) : bytes.slice(now);
+		this.started = true;
+		return this.enqueue(rest, tag) ?? false;
 	}
 
 	/** A PUBLISH fixed header, in the one header buffer (valid until the next call). */
@@ -214,6 +254,7 @@ export class Writer {
 			packets.shift();
 			const tag = this.tags.shift()!;
 			this.offset = 0;
+			this.started = false;
 			if (tag) this.written(tag);
 		}
 	}
@@ -221,7 +262,7 @@ export class Writer {
 	/** Drops the packets not yet started (a half-written one stays); drop() reports their
 	 * tags with the rest. For a packet that must go out now, ahead of a backlog. */
 	discardPending(): void {
-		const keep = this.offset > 0 ? 1 : 0;
+		const keep = this.offset > 0 || this.started ? 1 : 0;
 		for (let i = keep; i < this.packets.length; i++) {
 			this.queued -= this.packets[i].length;
 			if (this.tags[i]) this.discarded.push(this.tags[i]);
@@ -242,6 +283,7 @@ export class Writer {
 		this.packets.length = 0;
 		this.tags.length = 0;
 		this.offset = 0;
+		this.started = false;
 		this.queued = 0;
 		return tags;
 	}

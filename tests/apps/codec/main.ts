@@ -187,3 +187,46 @@ function decodeBytes(stream: Uint8Array, split: "whole" | "bytes" | number[], rx
 	}
 	return { packets, fault, busy: decoder.busy };
 }
+
+/**
+ * The writer on a socket with `free` bytes of room (all or nothing, as Moddable's): a
+ * `size`-byte PUBLISH at QoS `qos` (QoS 1 as an outbox entry, the payload the writer may
+ * keep; QoS 0 the app's buffer, which the test overwrites after the call), optionally a
+ * discardPending() before the room comes back (a linger expiring), then room for everything
+ * in steps of `free`. Returns what reached the socket, what one write of the whole packet
+ * gives, and the tags reported.
+ */
+export function writeAcrossRoom(size: number, free: number, qos: number, discard: boolean) {
+	let out = new Uint8Array(0);
+	let room = free;
+	const join = (items: (ArrayBuffer | ArrayBufferView | number)[]): number => {
+		const parts = items.map((item) => typeof item === "number" ? Uint8Array.of(item) : ArrayBuffer.isView(item) ? new Uint8Array(item.buffer, item.byteOffset, item.byteLength) : new Uint8Array(item));
+		const length = parts.reduce((n, part) => n + part.length, 0);
+		if (length > room) throw new Error("can't write all data");
+		const joined = new Uint8Array(out.length + length);
+		joined.set(out, 0);
+		let at = out.length;
+		for (const part of parts) {
+			joined.set(part, at);
+			at += part.length;
+		}
+		out = joined;
+		room -= length;
+		return room;
+	};
+	const socket = { write: (...items: (ArrayBuffer | ArrayBufferView | number)[]): number => items.length ? join(items) : room };
+	const written: number[] = [];
+	const writer = new Writer(socket, (tag) => written.push(tag), () => {});
+	const field = Uint8Array.of(0, 3, 0x61, 0x2F, 0x62);
+	const payload = new Uint8Array(size);
+	for (let i = 0; i < size; i++) payload[i] = (i * 7) & 0xFF;
+	const expected = publishAsWritten(0x30 | (qos << 1), field, qos ? 9 : 0, payload);
+	const result = writer.sendPublish(0x30 | (qos << 1), field, qos ? 9 : 0, payload, qos ? 0 : 5);
+	if (qos === 0) payload.fill(0xEE);            // the app reuses its buffer: what waits must be a copy
+	if (discard) writer.discardPending();
+	for (let i = 0; i < 1000 && !writer.idle; i++) {
+		room = free;
+		writer.flush();
+	}
+	return { result: String(result), same: out.length === expected.length && out.every((b, i) => b === expected[i]), length: out.length, expected: expected.length, written };
+}
