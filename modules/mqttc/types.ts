@@ -3,6 +3,8 @@
  * Types only: this module emits no code of its own, so it costs nothing in flash.
  */
 
+import type { Link } from "mqttc/link";
+
 /** Bytes an app may hand over: a UTF-8 string or any buffer the socket can read. */
 export type Payload = string | ArrayBuffer | ArrayBufferView;
 
@@ -218,12 +220,12 @@ export interface DebugModule {
 /** open()'s state (mqttc/open): the socket opens without CONNECT until connect(). */
 export interface Opening {
 	linked: boolean;
-	connected(link: any): void;
-	connect(link: any): boolean;
+	connected(link: Link): void;
+	connect(link: Link): boolean;
 }
 
 /** mqttc/open: the link's connect step split in two (AT+ECMTOPEN, then AT+ECMTCONN). */
 export interface OpenModule {
 	/** open() on a disconnected link: true when the socket is being opened. */
-	open(link: unknown): boolean;
+	open(link: Link): boolean;
 }
