@@ -14,10 +14,12 @@
  */
 
 import mqtt from "mqttc";
-// The engine's clients defer their acknowledgements (manual_ack): mqttc's feature module for
-// it comes with the engine (manifest_at.json includes manifest_acks.json; in an npm app this
-// import is what brings it).
+// The engine's clients defer their acknowledgements (manual_ack) and open TCP before CONNECT
+// (open(), AT+ECMTOPEN): mqttc's feature modules for them come with the engine
+// (manifest_at.json includes manifest_acks.json and manifest_open.json; in an npm app these
+// imports are what bring them).
 import "mqttc/acks";
+import "mqttc/open";
 import Timer from "timer";
 import {AtEngine as Engine, VERSION} from "mqttc-at/engine";
 import type {AtClient, AtCreate, AtEngineOptions, AtTimer} from "mqttc-at/types";

@@ -188,6 +188,15 @@ test("npm pack: mqttc/tls is in a package scope of its own (named mqttc), whose 
 	}
 });
 
+test("npm pack: the AT entry imports the feature modules manifest_at.json includes (an npm app has no manifests: these imports bring them)", () => {
+	const at = JSON.parse(fs.readFileSync(path.join(ROOT, "manifest_at.json"), "utf8"));
+	const features = at.include.filter((file) => /^\.\/manifest_\w+\.json$/.test(file))
+		.flatMap((file) => Object.keys(JSON.parse(fs.readFileSync(path.join(ROOT, file), "utf8")).modules ?? {}));
+	assert.ok(features.includes("mqttc/acks") && features.includes("mqttc/open"), `features of manifest_at.json: ${features}`);
+	const specifiers = ts.preProcessFile(fs.readFileSync(path.join(installed, "dist/mqttc/at.js"), "utf8"), true, true).importedFiles.map((f) => f.fileName);
+	for (const feature of features) assert.ok(specifiers.includes(feature), `dist/mqttc/at.js imports ${specifiers}, not ${feature}`);
+});
+
 /** Type-check `files` of the app with the resolution an app's tsconfig would use. */
 function typeCheck(files, moduleKind) {
 	const options = {
