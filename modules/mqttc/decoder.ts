@@ -40,23 +40,30 @@ const FIXED_FLAGS: readonly number[] = Object.freeze([0, 0, 0, -1, 0, 0, 2, 0, 2
 
 export class Decoder {
 	/** The one receive buffer. */
-	readonly buffer: Uint8Array;
-	readonly sink: DecoderSink;
+	readonly declare buffer: Uint8Array;
+	readonly declare sink: DecoderSink;
 	/** HEADER .. FAILED (mqttc/stream ends its message with HEADER). */
-	state = HEADER;
-	private first = 0;        // first byte of the current packet
-	private remaining = 0;    // remaining length of the current packet
-	private multiplier = 1;   // remaining-length decoding
-	private filled = 0;       // bytes of the buffer in use
-	private need = 0;         // bytes wanted before the next step
+	declare state: number;
+	private declare first: number;        // first byte of the current packet
+	private declare remaining: number;    // remaining length of the current packet
+	private declare multiplier: number;   // remaining-length decoding
+	private declare filled: number;       // bytes of the buffer in use
+	private declare need: number;         // bytes wanted before the next step
 	/** The PUBLISH larger than the buffer, while it streams. */
-	private stream: Stream;
+	private declare stream: Stream;
 	/** Bumped by reset(): a feed in progress stops when its sink resets the decoder. */
-	epoch = 0;
+	declare epoch: number;
 	/** Payloads always as ArrayBuffer (the client's `binary` option). */
-	private binary: boolean;
+	private declare binary: boolean;
 
 	constructor(rxSize: number, sink: DecoderSink, binary = false) {
+		this.state = HEADER;
+		this.first = 0;
+		this.remaining = 0;
+		this.multiplier = 1;
+		this.filled = 0;
+		this.need = 0;
+		this.epoch = 0;
 		this.buffer = new Uint8Array(rxSize);
 		this.sink = sink;
 		this.binary = binary;

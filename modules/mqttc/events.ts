@@ -18,21 +18,31 @@ import type { EventCallback, MqttEvent } from "mqttc/types";
 const SLOTS = 4;
 
 export class EventQueue {
-	handler: EventCallback | undefined;
+	declare handler: EventCallback | undefined;
 	/** The client: the handler's first argument. */
-	owner: unknown;
-	private slots: unknown[] = [];
+	declare owner: unknown;
+	private declare slots: unknown[];
 	/** Slots in use (SLOTS per waiting event). */
-	private count = 0;
+	private declare count: number;
 	/** API calls in progress, nested through handlers (enter() adds one). A socket callback
 	 * resets it to 0: none runs inside an API call. */
-	calls = 0;
-	private delivering = false;
-	private scheduled = false;
-	private readonly deliverLater = (): void => {
+	declare calls: number;
+	private declare delivering: boolean;
+	private declare scheduled: boolean;
+	/** deliver() as a promise job, made once. */
+	private declare readonly deliverLater: () => void;
+
+	constructor() {
+		this.slots = [];
+		this.count = 0;
+		this.calls = 0;
+		this.delivering = false;
 		this.scheduled = false;
-		this.deliver();
-	};
+		this.deliverLater = (): void => {
+			this.scheduled = false;
+			this.deliver();
+		};
+	}
 
 	/** An API call begins: what it raises waits until it has returned. */
 	enter(): void {

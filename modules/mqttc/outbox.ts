@@ -38,23 +38,28 @@ export interface OutboxEntry {
 }
 
 export class Outbox {
-	readonly limit: number;
-	readonly inflightLimit: number;
+	readonly declare limit: number;
+	readonly declare inflightLimit: number;
 	/** Every entry by id, in publish order (a Map iterates in insertion order). Read-only
 	 * outside: the client finds acknowledged entries in it, the session allocates ids
 	 * against it. */
-	readonly byId = new Map<number, OutboxEntry>();
+	declare byId: Map<number, OutboxEntry>;
 	/** The QUEUED entries in publish order: exactly `queued` of them (taken from the front
 	 * with shift(), so a queue that never drains does not grow the array). */
-	private waiting: OutboxEntry[] = [];
+	private declare waiting: OutboxEntry[];
 	/** Bytes counted against the limit now. */
-	bytes = 0;
+	declare bytes: number;
 	/** Entries in SENT or RELEASED state. */
-	inflight = 0;
+	declare inflight: number;
 	/** Entries in QUEUED state (waiting for the inflight limit or a connection). */
-	queued = 0;
+	declare queued: number;
 
 	constructor(limit: number, inflightLimit: number) {
+		this.byId = new Map<number, OutboxEntry>();
+		this.waiting = [];
+		this.bytes = 0;
+		this.inflight = 0;
+		this.queued = 0;
 		this.limit = limit;
 		this.inflightLimit = inflightLimit;
 	}

@@ -13,14 +13,21 @@ import type { Link } from "mqttc/link";
 
 export class Retry {
 	/** autoreconn on. */
-	enabled = false;
+	declare enabled: boolean;
 	/** Milliseconds between attempts (at least 100). */
-	period = 3000;
+	declare period: number;
 	/** With a cap above `period`: backoff up to this many milliseconds; 0: none. */
-	max = 0;
+	declare max: number;
 	/** Attempts since the last connection that lasted. */
-	attempts = 0;
-	private timer: Timer | undefined;
+	declare attempts: number;
+	private declare timer: Timer | undefined;
+
+	constructor() {
+		this.enabled = false;
+		this.period = 3000;
+		this.max = 0;
+		this.attempts = 0;
+	}
 
 	/** autoreconn(enable, period, max), with LuatOS's defaults for what is not a number. */
 	configure(enable: unknown, period: unknown, max: unknown): void {

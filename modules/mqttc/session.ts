@@ -15,18 +15,22 @@ export interface PendingRequest {
 }
 
 export class Session {
-	readonly outbox: Outbox;
+	readonly declare outbox: Outbox;
 	/** Requests awaiting SUBACK/UNSUBACK, by id, in request order (at most `pendingLimit`). */
-	pending = new Map<number, PendingRequest>();
+	declare pending: Map<number, PendingRequest>;
 	/** Filter -> QoS of every subscription the app made. */
-	subscriptions = new Map<string, number>();
+	declare subscriptions: Map<string, number>;
 	/** Received QoS 2 ids awaiting PUBREL, oldest first (at most `qos2Window`). */
-	private qos2Ids: number[] = [];
-	private qos2Window: number;
+	private declare qos2Ids: number[];
+	private declare qos2Window: number;
 	/** The last packet id given out (publish() allocates inline, as allocateId() does). */
-	nextId = 0;
+	declare nextId: number;
 
 	constructor(outboxLimit: number, inflight: number, qos2Window: number) {
+		this.pending = new Map<number, PendingRequest>();
+		this.subscriptions = new Map<string, number>();
+		this.qos2Ids = [];
+		this.nextId = 0;
 		this.outbox = new Outbox(outboxLimit, inflight);
 		this.qos2Window = qos2Window;
 	}

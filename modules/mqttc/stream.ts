@@ -18,16 +18,22 @@ const BODY = 3;        // passing the payload on in pieces
 
 export class Stream {
 	/** The message, while its payload streams. */
-	packet: PublishPacket | undefined;
-	private decoder: Decoder;
-	private state = HEAD;
-	private first = 0;        // the PUBLISH's first byte
-	private need = 0;         // bytes wanted before the next step
-	private filled = 0;       // bytes of the buffer in use
-	private left = 0;         // bytes of the packet not yet consumed
-	private offset = 0;       // payload offset of the next piece
+	declare packet: PublishPacket | undefined;
+	private declare decoder: Decoder;
+	private declare state: number;
+	private declare first: number;        // the PUBLISH's first byte
+	private declare need: number;         // bytes wanted before the next step
+	private declare filled: number;       // bytes of the buffer in use
+	private declare left: number;         // bytes of the packet not yet consumed
+	private declare offset: number;       // payload offset of the next piece
 
 	constructor(decoder: Decoder) {
+		this.state = HEAD;
+		this.first = 0;
+		this.need = 0;
+		this.filled = 0;
+		this.left = 0;
+		this.offset = 0;
 		this.decoder = decoder;
 	}
 

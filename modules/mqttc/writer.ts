@@ -21,34 +21,39 @@ import type { OutboxEntry } from "mqttc/outbox";
 import type { Tracer, WritableSocket } from "mqttc/types";
 
 export class Writer {
-	private socket: WritableSocket;
-	private packets: Uint8Array[] = [];
+	private declare socket: WritableSocket;
+	private declare packets: Uint8Array[];
 	/** Tag of each queued packet (0: none), reported through `written` when it has gone out. */
-	private tags: number[] = [];
+	private declare tags: number[];
 	/** Tags of packets discardPending() dropped, for drop() to report. */
-	private discarded: number[] = [];
+	private declare discarded: number[];
 	/** Bytes of packets[0] already handed to the socket. */
-	private offset = 0;
+	private declare offset: number;
 	/** packets[0] is the rest of a PUBLISH whose start went out already (split()). */
-	private started = false;
+	private declare started: boolean;
 	/** Bytes queued but not yet handed to the socket: 0 exactly when no packet waits. */
-	queued = 0;
+	declare queued: number;
 	private written: (tag: number) => void;
 	/** The socket failed (a dead socket, not a full one): the link is lost. */
 	private failed: (error: unknown) => void;
 	/** Keepalive ticks since the last write (the link counts them, a write resets them). */
-	sinceWrite = 0;
+	declare sinceWrite: number;
 	/** A PUBLISH fixed header (first byte, 1..4 length bytes), seen through views of its
 	 * exact length, for packets of 16 KB and more and for queued ones. Filled and used at
 	 * once, so one suffices. */
-	private header = new Uint8Array(5);
-	private headers: Uint8Array[];
+	private declare header: Uint8Array;
+	private declare headers: Uint8Array[];
 
 	constructor(socket: WritableSocket, written: (tag: number) => void, failed: (error: unknown) => void) {
 		this.socket = socket;
 		this.written = written;
 		this.failed = failed;
-		const header = this.header;
+		this.packets = [];
+		this.tags = [];
+		this.discarded = [];
+		this.offset = this.queued = this.sinceWrite = 0;
+		this.started = false;
+		const header = this.header = new Uint8Array(5);
 		this.headers = [header.subarray(0, 2), header.subarray(0, 3), header.subarray(0, 4), header];
 	}
 
