@@ -9,15 +9,13 @@
  * acknowledgements, the packets of every message, reach the sink as plain values, with no
  * object or closure made for them.
  *
- * A PUBLISH larger than the buffer is not an error: mqttc/stream keeps its topic and packet
- * id and hands its payload on in pieces of at most rxSize bytes (the client delivers or
- * skips them). Anything that breaks the protocol stops the decoder with a reason.
+ * A PUBLISH larger than the buffer is not an error: mqttc/stream streams it. Anything that
+ * breaks the protocol stops the decoder with a reason. Packet types as numbers: 1 CONNECT,
+ * 3 PUBLISH, 4 PUBACK, 5 PUBREC, 6 PUBREL, 7 PUBCOMP, 8 SUBSCRIBE, 10 UNSUBSCRIBE,
+ * 11 UNSUBACK, 12 PINGREQ, 14 DISCONNECT (mqttc/packet names them).
  */
 
-import {
-	CONNECT, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, UNSUBSCRIBE, UNSUBACK,
-	PINGREQ, DISCONNECT, PACKET_NAMES, decodeControl, type DecoderSink,
-} from "mqttc/packet";
+import { PACKET_NAMES, decodeControl, type DecoderSink } from "mqttc/packet";
 import { isText, type FromArrayBuffer } from "mqttc/utf8";
 import { Stream } from "mqttc/stream";
 
@@ -32,7 +30,6 @@ const LENGTH = 1;      // reading the remaining length
 const BODY = 2;        // collecting a packet that fits in the buffer
 const STREAM = 3;      // a PUBLISH larger than the buffer: mqttc/stream has it
 const FAILED = 4;      // stopped by a protocol violation
-
 /** Remaining lengths that only one value is legal for, by packet type (-1: variable). */
 const FIXED_LENGTHS: readonly number[] = Object.freeze([-1, -1, 2, -1, 2, 2, 2, 2, -1, -1, -1, 2, 0, 0, 0, -1]);
 /** Required low nibble of the first byte, by packet type (-1: PUBLISH carries flags there). */
@@ -116,10 +113,10 @@ export class Decoder {
 					const epoch = this.epoch;
 					const type = first >> 4;
 					this.first = first;
-					if (type === PUBLISH && (first & 0x06) !== 0x06) {
+					if (type === 3 && (first & 0x06) !== 0x06) {
 						if (!this.publish(bytes, whole - this.remaining, whole)) return false;
 					}
-					else if (type >= PUBACK && type <= PUBCOMP && this.remaining === 2 && (first & 0x0F) === (type === PUBREL ? 2 : 0)) {
+					else if (type >= 4 && type <= 7 && this.remaining === 2 && (first & 0x0F) === (type === 6 ? 2 : 0)) {
 						const id = (bytes[i + 2] << 8) | bytes[i + 3];
 						if (id === 0) return this.fail(`${PACKET_NAMES[type]} with packet id 0`);
 						this.sink.ackReceived(type, id);
@@ -195,7 +192,7 @@ export class Decoder {
 		const type = first >> 4;
 		const flags = first & 0x0F;
 		if (type === 0 || type === 15) return this.fail(`reserved packet type ${type}`);
-		if (type === CONNECT || type === SUBSCRIBE || type === UNSUBSCRIBE || type === PINGREQ || type === DISCONNECT)
+		if (type === 1 || type === 8 || type === 10 || type === 12 || type === 14)
 			return this.fail(`${PACKET_NAMES[type]} from the broker (only a client sends it)`);
 		const expect = FIXED_FLAGS[type];
 		if (expect >= 0 ? flags !== expect : (flags & 0x06) === 0x06)
@@ -225,7 +222,7 @@ export class Decoder {
 			this.need = length;
 			return true;
 		}
-		if (type !== PUBLISH)
+		if (type !== 3)
 			return this.fail(`${PACKET_NAMES[type]} of ${length} bytes is larger than rxSize ${this.buffer.length}`);
 		this.state = STREAM;
 		this.stream.begin(this.first, length);
@@ -284,8 +281,8 @@ export class Decoder {
 	private dispatch(bytes: Uint8Array, start: number, end: number): boolean {
 		const first = this.first;
 		const type = first >> 4;
-		if (type === PUBLISH) return this.publish(bytes, start, end);
-		if (type === PUBACK || type === PUBREC || type === PUBREL || type === PUBCOMP || type === UNSUBACK) {
+		if (type === 3) return this.publish(bytes, start, end);
+		if ((type >= 4 && type <= 7) || type === 11) {
 			const id = (bytes[start] << 8) | bytes[start + 1];
 			if (!id) return this.fail(`${PACKET_NAMES[type]} with packet id 0`);
 			this.sink.ackReceived(type, id);
