@@ -89,25 +89,38 @@ export function encode(spec: Spec) {
 /** A PUBLISH as the client sends it: the writer hands header, topic, id and payload to the
  * socket in one write (there is no separate encoder); this socket joins what it is given. */
 function publishAsWritten(first: number, field: Uint8Array, id: number, payload: Uint8Array): Uint8Array {
-	let out = new Uint8Array(0);
-	const socket = {
-		write(...items: (ArrayBuffer | ArrayBufferView | number)[]): number {
-			if (!items.length) return 1 << 30;
-			const parts = items.map((item) => typeof item === "number" ? Uint8Array.of(item) : ArrayBuffer.isView(item) ? new Uint8Array(item.buffer, item.byteOffset, item.byteLength) : new Uint8Array(item));
-			const joined = new Uint8Array(out.length + parts.reduce((n, part) => n + part.length, 0));
-			joined.set(out, 0);
-			let at = out.length;
-			for (const part of parts) {
-				joined.set(part, at);
-				at += part.length;
-			}
-			out = joined;
-			return 1 << 30;
-		},
-	};
+	const socket = new JoiningSocket(1 << 30);
 	const result = new Writer(socket, () => {}, () => {}).sendPublish(first, field, id, payload, 0);
 	if (result !== true) throw new Error("the writer did not write the PUBLISH at once");
-	return out;
+	return socket.out;
+}
+
+/** A socket that joins what it is given, with `room` bytes of free space, all or nothing as
+ * Moddable's: a larger write throws and takes nothing. */
+class JoiningSocket {
+	out = new Uint8Array(0);
+	room: number;
+
+	constructor(room: number) {
+		this.room = room;
+	}
+
+	write(...items: (ArrayBuffer | ArrayBufferView | number)[]): number {
+		if (!items.length) return this.room;
+		const parts = items.map((item) => typeof item === "number" ? Uint8Array.of(item) : ArrayBuffer.isView(item) ? new Uint8Array(item.buffer, item.byteOffset, item.byteLength) : new Uint8Array(item));
+		const length = parts.reduce((n, part) => n + part.length, 0);
+		if (length > this.room) throw new Error("can't write all data");
+		const joined = new Uint8Array(this.out.length + length);
+		joined.set(this.out, 0);
+		let at = this.out.length;
+		for (const part of parts) {
+			joined.set(part, at);
+			at += part.length;
+		}
+		this.out = joined;
+		this.room -= length;
+		return this.room;
+	}
 }
 
 function describe(packet: Packet, payload?: Uint8Array): Spec {
@@ -197,24 +210,7 @@ function decodeBytes(stream: Uint8Array, split: "whole" | "bytes" | number[], rx
  * gives, and the tags reported.
  */
 export function writeAcrossRoom(size: number, free: number, qos: number, discard: boolean) {
-	let out = new Uint8Array(0);
-	let room = free;
-	const join = (items: (ArrayBuffer | ArrayBufferView | number)[]): number => {
-		const parts = items.map((item) => typeof item === "number" ? Uint8Array.of(item) : ArrayBuffer.isView(item) ? new Uint8Array(item.buffer, item.byteOffset, item.byteLength) : new Uint8Array(item));
-		const length = parts.reduce((n, part) => n + part.length, 0);
-		if (length > room) throw new Error("can't write all data");
-		const joined = new Uint8Array(out.length + length);
-		joined.set(out, 0);
-		let at = out.length;
-		for (const part of parts) {
-			joined.set(part, at);
-			at += part.length;
-		}
-		out = joined;
-		room -= length;
-		return room;
-	};
-	const socket = { write: (...items: (ArrayBuffer | ArrayBufferView | number)[]): number => items.length ? join(items) : room };
+	const socket = new JoiningSocket(free);
 	const written: number[] = [];
 	const writer = new Writer(socket, (tag) => written.push(tag), () => {});
 	const field = Uint8Array.of(0, 3, 0x61, 0x2F, 0x62);
@@ -225,8 +221,9 @@ export function writeAcrossRoom(size: number, free: number, qos: number, discard
 	if (qos === 0) payload.fill(0xEE);            // the app reuses its buffer: what waits must be a copy
 	if (discard) writer.discardPending();
 	for (let i = 0; i < 1000 && !writer.idle; i++) {
-		room = free;
+		socket.room = free;
 		writer.flush();
 	}
+	const out = socket.out;
 	return { result: String(result), same: out.length === expected.length && out.every((b, i) => b === expected[i]), length: out.length, expected: expected.length, written };
 }
