@@ -16,9 +16,10 @@ import { MqttClient } from "mqttc/client";
 import { Link } from "mqttc/link";
 import { Inbound, QOS2_WINDOW } from "mqttc/inbound";
 import { Session } from "mqttc/session";
+import { Outbox } from "mqttc/outbox";
 import { EventQueue } from "mqttc/events";
 import { Decoder, MIN_RX_SIZE } from "mqttc/decoder";
-import type { AcksModule, CreateOptions, DeferredAcks, FailoverModule, FailoverRing, SslOptions, TlsModule, Transport } from "mqttc/types";
+import type { AcksModule, CreateOptions, DeferredAcks, FailoverModule, FailoverRing, SessionSource, SslOptions, TlsModule, Transport } from "mqttc/types";
 
 /**
  * A client for `host:port`, or null when an argument is invalid (the reason is traced).
@@ -73,8 +74,12 @@ function build(host: unknown, port: unknown, ssl: unknown, opts: unknown): MqttC
 		if (typeof settings === "string") return settings;
 		transport = tls.transport(settings);
 	}
+	const store = options.store as SessionSource | undefined;
+	if (store !== undefined && (store === null || typeof store.session !== "function")) return "store must be a Store of mqttc/store: include mqttc's manifest_store.json";
 	const events = new EventQueue();
-	const session = new Session(options.outbox ?? 16384, inflight, QOS2_WINDOW);
+	const outboxLimit = options.outbox ?? 16384;
+	const session = store === undefined ? new Session(new Outbox(outboxLimit, inflight), QOS2_WINDOW) : store.session(outboxLimit, inflight, QOS2_WINDOW, events);
+	if (typeof session === "string") return session;
 	const link = new Link({ host, port: port as number }, timeout, options.resend !== false, events, session);
 	link.failover = failover as FailoverRing | undefined;
 	link.transport = transport;

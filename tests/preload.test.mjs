@@ -19,7 +19,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const APP = join(ROOT, "tests/apps/preload");
 
 /** mqttc's feature manifests: each adds its own modules to manifest.json's core. */
-const FEATURES = ["manifest_tls.json", "manifest_failover.json", "manifest_acks.json", "manifest_open.json", "manifest_debug.json"];
+const FEATURES = ["manifest_tls.json", "manifest_failover.json", "manifest_acks.json", "manifest_open.json", "manifest_debug.json", "manifest_store.json"];
 
 /** The modules a manifest preloads (default: the preload app's, which includes manifest.json
  * and every feature manifest): [{name, file}]. */
@@ -150,6 +150,12 @@ test("emulation: every preloaded mqttc module was frozen before main ran, with n
 	assert.deepEqual([...report.mqttc].sort(), preloadedModules().map((m) => m.name).sort(), "the app romifies exactly what the manifest preloads");
 	assert.deepEqual(report.violations, []);
 	assert.ok(report.frozen > 50, `${report.frozen} objects frozen`);
+});
+
+test("emulation: a durable session (mqttc/store) works with its modules in ROM", async () => {
+	const result = await app.call("storeRoundTrip");
+	assert.equal(result.id, 1);
+	assert.deepEqual(result.restored, [1]);
 });
 
 test("emulation: writes and JSON.stringify on preloaded state throw, as in ROM (and the fixture's counter fails)", async () => {

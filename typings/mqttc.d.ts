@@ -90,6 +90,28 @@ declare module "mqttc" {
 		 * that still awaits `ack()` is not delivered again.
 		 */
 		manual_ack?: boolean | number;
+		/**
+		 * A durable session (include mqttc's manifest_store.json): `new Store(name)` of
+		 * "mqttc/store". The QoS 1/2 messages publish() accepted, their PUBREL state and the
+		 * received QoS 2 ids awaiting PUBREL are on storage before the call (or the PUBREC)
+		 * returns, and come back after a reboot. One client uses a store at a time.
+		 */
+		store?: SessionStore;
+	}
+
+	/** A durable session store as the app sees it (mqttc/store's Store). */
+	export interface SessionStore {
+		/** Ids of the messages restored from storage, in publish order; each gets `sent`
+		 * once the broker has it. */
+		restored: number[];
+		/** Received QoS 2 ids restored, awaiting PUBREL: not delivered again. */
+		received: number[];
+		/** Bytes of the file that could not be read (a record torn by a power cut, or not a
+		 * store at all) and were dropped. */
+		unreadable: number;
+		/** Erases what is stored (outgoing messages and received QoS 2 ids); before create()
+		 * or after close() only (else it throws). */
+		drop(): void;
 	}
 
 	/** Metadata of a `recv` event. */
@@ -244,4 +266,22 @@ declare module "mqttc" {
 
 	const mqtt: Mqtt;
 	export default mqtt;
+}
+
+declare module "mqttc/store" {
+	import type { SessionStore } from "mqttc";
+	export interface StoreOptions {
+		/** Bound of the store's file, bytes (4096..16777216, default 32768); it holds messages
+		 * up to half of it, each counted as 10 + 2 + topic + payload bytes. */
+		size?: number;
+	}
+	/** The durable session's file, `<config.file.root><name>.mq`, read when made. Throws a
+	 * RangeError for a bad name (1..24 of A-Z a-z 0-9 _ -) or size. */
+	export default class Store implements SessionStore {
+		constructor(name: string, options?: StoreOptions);
+		restored: number[];
+		received: number[];
+		unreadable: number;
+		drop(): void;
+	}
 }

@@ -22,6 +22,7 @@ import tls from "node:tls";
 import { readManifest, stageApp } from "./manifest.mjs";
 import { K, OP, encodeMessage, decodeRecords } from "./protocol.mjs";
 import { CryptModel } from "./crypt.mjs";
+import { FileModel, PowerCut } from "./file.mjs";
 
 export { readManifest, stageApp, parseConfigArg } from "./manifest.mjs";
 
@@ -38,15 +39,16 @@ const REPLY_GRACE_MS = 500;
  * @property {boolean} refusedAsConnected   a refused TCP connect is reported as message 1, the first write throws "write failed", and the next poll gives -1
  * @property {boolean} resetAsClosed        a connection reset by the peer is message -1 (as a close), not -2
  * @property {boolean} noDelay              the socket honours `noDelay`
+ * @property {"posix"|"littlefs"} fileSystem  what the `file` module writes to (hosts/xs/file.mjs)
  */
 /** @type {Readonly<Record<string, Readonly<Platform>>>} */
 export const PLATFORMS = Object.freeze({
 	// Linux simulator (modules/network/socket/lin): select() reports a refused non-blocking
 	// connect as writable, so it is "connected"; send() then fails. 1024-byte send buffer.
 	// A reset shows as readable, recv() fails then returns 0: message -1, as a close.
-	lin: Object.freeze({ sendBufferSize: 1024, refusedAsConnected: true, resetAsClosed: true, noDelay: false }),
+	lin: Object.freeze({ sendBufferSize: 1024, refusedAsConnected: true, resetAsClosed: true, noDelay: false, fileSystem: "posix" }),
 	// ESP32 (lwIP): a refused connect is an error (-2); tcp_sndbuf is 8192 bytes.
-	esp32: Object.freeze({ sendBufferSize: 8192, refusedAsConnected: false, resetAsClosed: false, noDelay: true }),
+	esp32: Object.freeze({ sendBufferSize: 8192, refusedAsConnected: false, resetAsClosed: false, noDelay: true, fileSystem: "littlefs" }),
 });
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -63,6 +65,10 @@ const encoder = new TextEncoder();
  * @property {boolean} [stderr]                  print aborts and warnings to process.stderr (default: same as stdout)
  * @property {Record<string, string|undefined>} [env]  variables for $(NAME) in manifests (default process.env)
  * @property {boolean} [exitWhenIdle]            end (code 0) once there are no sockets, timers or turns left
+ * @property {string} [storage]                  the `file` module's directory (config.file.root); default: a new
+ *                                               temporary one, removed by stop()
+ * @property {{bytes?: number, changes?: number}} [powerCut]  end the app as a power cut once this many more bytes
+ *                                               reached storage, or right after this many changes (hosts/xs/file.mjs)
  */
 
 /**
@@ -91,6 +97,8 @@ export async function startApp(appDir, options = {}) {
 		stderr: options.stderr ?? options.stdout ?? true,
 		env: options.env ?? process.env,
 		exitWhenIdle: !!options.exitWhenIdle,
+		storage: options.storage ?? "",
+		powerCut: options.powerCut ?? {},
 	};
 	if (!Number.isInteger(opts.sendBufferSize) || opts.sendBufferSize < 1)
 		throw new Error(`sendBufferSize must be a positive integer, not ${opts.sendBufferSize}`);
@@ -98,8 +106,15 @@ export async function startApp(appDir, options = {}) {
 	if (opts.stderr)
 		for (const warning of manifest.warnings)
 			process.stderr.write(`xs host: warning: ${warning}\n`);
-	const staged = await stageApp(manifest, { config: opts.config });
+	// The `file` module's root is the storage directory (the SDK's lin manifest says /tmp/).
+	const files = manifest.sdkIncludes.some((include) => /files\/file\/manifest(_littlefs)?\.json$/.test(include));
+	let ownStorage = "";
+	if (files && !opts.storage)
+		opts.storage = ownStorage = fs.mkdtempSync(path.join(os.tmpdir(), "xs-storage-"));
+	const config = files ? { ...opts.config, file: { root: path.resolve(opts.storage) + "/", ...(/** @type {any} */ (opts.config).file ?? {}) } } : opts.config;
+	const staged = await stageApp(manifest, { config });
 	const app = new XsApp(manifest, staged, opts, platform);
+	app.ownStorage = ownStorage;
 	try {
 		await app._boot();
 	}
@@ -170,6 +185,12 @@ class XsApp {
 		this.timers = new Map();
 		/** the `crypt` module's digests and ciphers (hosts/xs/crypt.mjs) */
 		this.crypt = new CryptModel();
+		/** the `file` and `crc` modules' storage, and the power cut (hosts/xs/file.mjs) */
+		this.files = opts.storage ? new FileModel({ root: opts.storage, system: platform.fileSystem, cut: opts.powerCut }) : undefined;
+		/** a temporary storage directory of our own, removed by stop() */
+		this.ownStorage = "";
+		/** set when the app ended by a power cut */
+		this.powerCut = false;
 		this.timerSeq = 0;
 		/** @type {Map<number, {name: string, resolve: (v: any) => void, reject: (e: Error) => void}>} */
 		this.calls = new Map();
@@ -235,7 +256,7 @@ class XsApp {
 		catch (e) {
 			throw new Error(`XS host bootstrap failed: ${/** @type {Error} */ (e).message}${this._diagnosticTail()}`);
 		}
-		const settings = { virtual: this.virtual, sendBufferSize: this.opts.sendBufferSize };
+		const settings = { virtual: this.virtual, sendBufferSize: this.opts.sendBufferSize, fileSystem: this.platform.fileSystem };
 		await this._run({ kind: K.INIT, payload: encoder.encode(JSON.stringify(settings)) });
 		await this._run({ kind: K.START });
 		this.started = true;
@@ -441,6 +462,21 @@ class XsApp {
 				}
 				case OP.DELAY:
 					delay = new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getFloat64(0, true);
+					break;
+				case OP.FILE:
+					try {
+						if (!this.files)
+							throw new Error("the app includes no file manifest");
+						answer = this.files.apply(payload);
+					}
+					catch (e) {
+						if (e instanceof PowerCut) {
+							this.powerCut = true;
+							this._finish(137, e.message);
+						}
+						else
+							this._finish(1, `xs host: file: ${/** @type {Error} */ (e).message}`);
+					}
 					break;
 				case OP.CRYPT:
 					try {
@@ -973,6 +1009,8 @@ class XsApp {
 			}
 			fs.rmSync(this.stageDir, { recursive: true, force: true });
 			liveStageDirs.delete(this.stageDir);
+			if (this.ownStorage)
+				fs.rmSync(this.ownStorage, { recursive: true, force: true });
 		})();
 		const idle = this.idleWaiters.splice(0);
 		for (const resolve of idle)

@@ -31,6 +31,9 @@ const KNOWN_SDK_INCLUDES = [
 	"network/wifi/manifest.json",
 	"files/resource/manifest.json",
 	"base/modules/manifest.json",
+	"files/file/manifest.json",
+	"files/file/manifest_littlefs.json",
+	"data/crc/manifest.json",
 ];
 
 /** Modules the host itself provides (hosts/xs/guest). */
@@ -52,6 +55,8 @@ export const HOST_MODULES = {
  */
 export const SDK_HOST_MODULES = {
 	"crypt": ["crypt.js", /crypt\/(tls|tls_common|tls_419|digest\/manifest)\.json$/],
+	"file": ["file.js", /files\/file\/manifest(_littlefs)?\.json$/],
+	"crc": ["crc.js", /data\/crc\/manifest\.json$/],
 };
 
 const PLATFORM = "lin";

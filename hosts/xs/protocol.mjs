@@ -18,7 +18,7 @@ export const K = Object.freeze({
 /** guest -> parent record ops */
 export const OP = Object.freeze({
 	TRACE: 1, SOCK_OPEN: 2, SOCK_WRITE: 3, SOCK_CLOSE: 4, TIMER_SET: 5, TIMER_UNSCHEDULE: 6,
-	TIMER_CLEAR: 7, RESULT: 8, ABORT: 9, DELAY: 10, CRYPT: 11,
+	TIMER_CLEAR: 7, RESULT: 8, ABORT: 9, DELAY: 10, CRYPT: 11, FILE: 12,
 });
 
 /**

@@ -244,7 +244,7 @@ export class MqttClient {
 		const outbox = session.outbox;
 		const now = outbox.queued === 0 && outbox.inflight < outbox.inflightLimit && writer !== undefined && link.status === 3;
 		const entry = outbox.add(id, flags, field, owned, now);
-		if (entry === undefined) events.emit("error", "tx", `outbox full (${outbox.limit} bytes)`);
+		if (entry === undefined) events.emit("error", "tx", outbox.full());
 		else if (now) writer!.entry(entry);
 		else if (link.tracer?.on) link.tracer.note(`= PUBLISH id=${id} qos=${q} topic=${topic} bytes=${payload.byteLength} queued`);
 		events.leave();

@@ -46,7 +46,7 @@ export class Outbox {
 	declare byId: Map<number, OutboxEntry>;
 	/** The QUEUED entries in publish order: exactly `queued` of them (taken from the front
 	 * with shift(), so a queue that never drains does not grow the array). */
-	private declare waiting: OutboxEntry[];
+	protected declare waiting: OutboxEntry[];
 	/** Bytes counted against the limit now. */
 	declare bytes: number;
 	/** Entries in SENT or RELEASED state. */
@@ -79,6 +79,11 @@ export class Outbox {
 			this.queued++;
 		}
 		return entry;
+	}
+
+	/** Why add() refused (the `error` "tx" text). */
+	full(): string {
+		return `outbox full (${this.limit} bytes)`;
 	}
 
 	/** The next entry that may be sent now under the inflight limit, marked SENT. */

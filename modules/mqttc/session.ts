@@ -5,7 +5,7 @@
  * messages received and awaiting PUBREL (exactly once), and the packet id counter.
  */
 
-import { Outbox } from "mqttc/outbox";
+import type { Outbox } from "mqttc/outbox";
 
 export interface PendingRequest {
 	id: number;
@@ -21,17 +21,18 @@ export class Session {
 	/** Filter -> QoS of every subscription the app made. */
 	declare subscriptions: Map<string, number>;
 	/** Received QoS 2 ids awaiting PUBREL, oldest first (at most `qos2Window`). */
-	private declare qos2Ids: number[];
+	protected declare qos2Ids: number[];
 	private declare qos2Window: number;
 	/** The last packet id given out (publish() allocates inline, as allocateId() does). */
 	declare nextId: number;
 
-	constructor(outboxLimit: number, inflight: number, qos2Window: number) {
+	/** `outbox`: the core's, or a durable one (mqttc/store) that persists what it is given. */
+	constructor(outbox: Outbox, qos2Window: number) {
 		this.pending = new Map<number, PendingRequest>();
 		this.subscriptions = new Map<string, number>();
 		this.qos2Ids = [];
 		this.nextId = 0;
-		this.outbox = new Outbox(outboxLimit, inflight);
+		this.outbox = outbox;
 		this.qos2Window = qos2Window;
 	}
 

@@ -4,6 +4,8 @@
  */
 
 import type { Link } from "mqttc/link";
+import type { Session } from "mqttc/session";
+import type { EventQueue } from "mqttc/events";
 
 /** Bytes an app may hand over: a UTF-8 string or any buffer the socket can read. */
 export type Payload = string | ArrayBuffer | ArrayBufferView;
@@ -55,6 +57,27 @@ export interface CreateOptions {
 	 * after `recv`; at most this many (true: 32) may await it, beyond that one is
 	 * acknowledged at once with an `error` "other" event. */
 	manual_ack?: boolean | number;
+	/** A durable session: a `Store` of mqttc/store (manifest_store.json) that keeps the outbox
+	 * and the received QoS 2 ids on storage, across reboots. */
+	store?: SessionStore;
+}
+
+/** A durable session store as the app sees it (mqttc/store's Store). */
+export interface SessionStore {
+	/** Ids of the messages restored from storage, in publish order. */
+	restored: number[];
+	/** Received QoS 2 ids restored, awaiting PUBREL. */
+	received: number[];
+	/** Bytes of the file that could not be read and were dropped. */
+	unreadable: number;
+	/** Erases what is stored, before create(). */
+	drop(): void;
+}
+
+/** What create() asks of the store besides: the session, its outbox restored from storage,
+ * or why it cannot be made. */
+export interface SessionSource extends SessionStore {
+	session(outboxLimit: number, inflight: number, qos2Window: number, events: EventQueue): Session | string;
 }
 
 /** Metadata of a `recv` event. */

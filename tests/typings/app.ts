@@ -4,6 +4,7 @@
  * mcconfig generates (target es2025, module preserve).
  */
 import mqtt from "mqttc";
+import Store from "mqttc/store";
 import type {
 	MqttClient, CreateOptions, SslOptions, RecvMetas, SubackMetas, ErrorInfo, ErrorKind,
 	DisconnectReason, MqttEvent, EventCallback, Payload, QoS,
@@ -19,6 +20,11 @@ const ssl: SslOptions = {
 	alpn: ["mqtt"], server_name: "broker.local",
 };
 
+const store = new Store("meter", { size: 65536 });
+const restored: number = store.restored.length + store.received.length + store.unreadable;
+if (restored > 100) store.drop();
+const durable: MqttClient | null = mqtt.create(null, "127.0.0.1", 1883, false, { store });
+void durable;
 const plain: MqttClient | null = mqtt.create(null, "127.0.0.1", 1883);
 const secure = mqtt.create(null, "broker.local", 8883, ssl, options);
 const withCa = mqtt.create(undefined, "broker.local", 8883, true, null);

@@ -53,4 +53,5 @@ client.on("recv", () => {}); // misuse: one callback for all events
 client.nonexistent(); // misuse: no such method
 client.ack("7"); // misuse: ack takes the numeric message_id
 mqtt.create(null, "h", 1883, false, { manual_ack: "yes" }); // misuse: boolean or a count
+mqtt.create(null, "h", 1883, false, { store: "meter" }); // misuse: a Store of mqttc/store, not its name
 void id;

@@ -76,6 +76,7 @@ handlers[K_INIT] = function (id, value, payload) {
 	const settings = JSON.parse(fromUtf8(payload));
 	state.virtual = settings.virtual;
 	state.sendBufferSize = settings.sendBufferSize;
+	state.fileSystem = settings.fileSystem;
 };
 
 handlers[K_START] = function () {

@@ -14,7 +14,7 @@ export const K_INIT = 0, K_CONNECTED = 1, K_DATA = 2, K_SENT = 3, K_PEER_CLOSED 
 	K_ERROR = 5, K_TIMER = 6, K_CALL = 7, K_START = 8, K_NOP = 9;
 export const OP_TRACE = 1, OP_SOCK_OPEN = 2, OP_SOCK_WRITE = 3, OP_SOCK_CLOSE = 4,
 	OP_TIMER_SET = 5, OP_TIMER_UNSCHEDULE = 6, OP_TIMER_CLEAR = 7, OP_RESULT = 8,
-	OP_ABORT = 9, OP_DELAY = 10, OP_CRYPT = 11;
+	OP_ABORT = 9, OP_DELAY = 10, OP_CRYPT = 11, OP_FILE = 12;
 export const HEADER = 17;
 const RECORD = 9;
 
@@ -27,6 +27,7 @@ export const state = {
 	virtual: false,
 	now: NaN,
 	sendBufferSize: 1024,
+	fileSystem: "posix",		// the `file` model's rules: "posix" (lin) or "littlefs" (esp32)
 	nextId: 1,
 	endOfTurn: [],
 };
@@ -181,6 +182,15 @@ export function callCrypt(id, operation, bytes) {
 	out[at] = operation;
 	out.set(bytes, at + 1);
 	return globalThis.issueCommand(take());
+}
+
+/** A call of the `file` and `crc` models (hosts/xs/file.mjs), sent at once with every
+ * record queued before it (socket writes of this turn reach the network first, as on a
+ * device): returns the parent's answer, a Uint8Array. */
+export function callFile(bytes) {
+	const at = record(OP_FILE, 0, bytes.length);
+	out.set(bytes, at);
+	return new Uint8Array(globalThis.issueCommand(take()));
 }
 
 /** Blocking sleep (Timer.delay): goes to the parent at once. */

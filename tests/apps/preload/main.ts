@@ -28,13 +28,17 @@ import * as fields from "mqttc/fields";
 import * as types from "mqttc/types";
 import * as utf8 from "mqttc/utf8";
 import * as writer from "mqttc/writer";
+import * as store from "mqttc/store";
+import * as stored from "mqttc/stored";
+import * as storelog from "mqttc/storelog";
+import Store from "mqttc/store";
 import * as fixture from "fixture/mutable";
 import mqtt from "mqttc";
 
 const namespaces: Record<string, object> = {
 	"mqttc": mqttcEntry, "mqttc/acks": acks, "mqttc/client": client, "mqttc/debug": debug, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/inbound": inbound, "mqttc/keys": keys, "mqttc/link": link, "mqttc/linger": linger, "mqttc/open": open, "mqttc/pem": pem, "mqttc/retry": retry, "mqttc/outbox": outbox,
 	"mqttc/packet": packet, "mqttc/session": session, "mqttc/stream": stream, "mqttc/tls": tls, "mqttc/fields": fields, "mqttc/types": types,
-	"mqttc/utf8": utf8, "mqttc/writer": writer,
+	"mqttc/utf8": utf8, "mqttc/writer": writer, "mqttc/store": store, "mqttc/stored": stored, "mqttc/storelog": storelog,
 };
 const rom: RomReport = romify({ ...namespaces, "fixture/mutable": fixture });
 
@@ -44,6 +48,17 @@ const clients = new Map<string, Client>();
 function encode(value: unknown): unknown {
 	if (value instanceof ArrayBuffer) return { bytes: value.byteLength, text: String.fromArrayBuffer(value) };
 	return value;
+}
+
+/** A durable session made after the freeze: a QoS 1 message accepted without a broker,
+ * then what a second Store finds on storage. */
+export function storeRoundTrip(): { id: number | null; restored: number[] } {
+	const first = new Store("rom");
+	first.drop();
+	const client = mqtt.create(null, "127.0.0.1", 1, false, { store: first })!;
+	const id = client.publish("rom/topic", "kept", 1);
+	client.close();
+	return { id, restored: new Store("rom").restored };
 }
 
 /** What romify froze and refused. */
