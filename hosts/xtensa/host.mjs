@@ -3,7 +3,8 @@
  * The Node side of the Xtensa host: stages a Moddable app (hosts/xs/manifest.mjs), builds
  * the guest if needed (build.mjs), runs it in qemu-system-xtensa (sim machine, lx106,
  * semihosting, -icount shift=0) and relays its sockets to 127.0.0.1 over a socketpair
- * the guest sees as fd 3. It also keeps the guest's clock (real or virtual time).
+ * the guest sees as fd 3. It also keeps the guest's clock (real or virtual time), and
+ * serves the `file` module's storage directory over a second socketpair, fd 4 (storage.mjs).
  *
  *   const app = await startXtensa("tests/apps/xtensa-scenario", {config: {port}});
  *   const info = await app.exited;
@@ -17,6 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readManifest, stageApp } from "../xs/manifest.mjs";
 import { buildGuest } from "./build.mjs";
+import { Storage } from "./storage.mjs";
 
 export { parseConfigArg } from "../xs/manifest.mjs";
 
@@ -26,6 +28,11 @@ const ESP32_MANIFEST = path.join(HERE, "..", "esp32", "manifest.json");
 
 /** Guest modules this host provides (hosts/xtensa/guest), replacing the XS host's. */
 const GUEST_MODULES = { socket: "socket.js", timer: "timer.js", securesocket: "securesocket.js", xtensa: "xtensa.js" };
+/**
+ * Guest modules an app gets when it includes the SDK manifest that brings them, as in a real build.
+ * @type {Record<string, [string, RegExp]>}
+ */
+const SDK_GUEST_MODULES = { file: ["file.js", /files\/file\/manifest(_littlefs)?\.json$/], crc: ["crc.js", /data\/crc\/manifest\.json$/] };
 
 /* Channel framing, as platform/channel.h */
 const HEADER = 20;
@@ -85,6 +92,8 @@ export function readCreation(manifestFile) {
  * @property {number} [heap]                     override creation.static (bytes)
  * @property {number} [stack]                    override creation.stack (slots)
  * @property {boolean} [stats]                   collect the guest's memory and stack figures
+ * @property {string} [storage]                  the `file` module's directory (mc/config file.root);
+ *                                               default a fresh temporary one, removed at the end
  * @property {(line: string) => void} [onLine]   each line of the app's output
  * @property {(text: string) => void} [onDiagnostic]  the guest's stderr and host warnings
  */
@@ -110,7 +119,24 @@ export async function startXtensa(appDir, options = {}) {
 	for (const [name, file] of Object.entries(GUEST_MODULES))
 		if (name !== "xtensa" || !manifest.modules.has(name))
 			manifest.modules.set(name, { file: path.join(GUEST, file), manifest: "(xtensa host)" });
-	const staged = await stageApp(manifest, { config: options.config ?? {} });
+	const provided = new Set();
+	for (const [name, [file, include]] of Object.entries(SDK_GUEST_MODULES)) {
+		if (manifest.sdkIncludes.some(sdkInclude => include.test(sdkInclude))) {
+			manifest.modules.set(name, { file: path.join(GUEST, file), manifest: "(xtensa host)" });
+			provided.add(name);
+		}
+	}
+	// file.root is the storage directory, whatever the manifests or the command line say
+	const storage = new Storage(provided.has("file") || options.storage ? options.storage : null);
+	const config = storage.root ? { ...options.config, "file.root": storage.fileRoot } : options.config ?? {};
+	let staged;
+	try {
+		staged = await stageApp(manifest, { config });
+	}
+	catch (e) {
+		storage.close();
+		throw e;
+	}
 	const preload = staged.modules.filter(name => name !== "main" && !name.startsWith("xs-host/"));
 	for (const name of staged.modules.filter(name => name.startsWith("xs-host/")))
 		fs.rmSync(path.join(staged.dir, name + ".js"), { force: true });
@@ -124,16 +150,19 @@ export async function startXtensa(appDir, options = {}) {
 		"main main",
 		"",
 	].join("\n"));
-	return new XtensaApp(elf, staged.dir, creation, epoch, options);
+	return new XtensaApp(elf, staged.dir, creation, epoch, options, storage);
 }
 
 class XtensaApp {
 	/**
 	 * @param {string} elf @param {string} dir @param {{static: number, stack: number}} creation
-	 * @param {number} epoch @param {XtensaOptions} options
+	 * @param {number} epoch @param {XtensaOptions} options @param {Storage} storage
 	 */
-	constructor(elf, dir, creation, epoch, options) {
+	constructor(elf, dir, creation, epoch, options, storage) {
 		this.dir = dir;
+		this.storage = storage;
+		/** the `file` module's directory (mc/config file.root, without the trailing slash), if the app has one */
+		this.storageDir = storage.root;
 		this.creation = creation;
 		this.options = options;
 		this.virtual = !!options.virtualTime;
@@ -155,9 +184,10 @@ class XtensaApp {
 		this.finished = false;
 		this.child = spawn("qemu-system-xtensa", ["-M", "sim", "-cpu", "lx106", "-semihosting", "-display", "none",
 			"-monitor", "none", "-serial", "none", "-icount", "shift=0", "-kernel", elf],
-		{ cwd: dir, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+		{ cwd: dir, stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"] });
 		const channel = /** @type {net.Socket} */ (/** @type {unknown} */ (this.child.stdio[3]));
 		this.channel = channel;
+		storage.attach(/** @type {net.Socket} */ (/** @type {unknown} */ (this.child.stdio[4])));
 		/** @type {(info: {code: number, message: string}) => void} */
 		let resolveExited = () => {};
 		/** @type {Promise<{code: number, message: string}>} resolves once, when QEMU ended */
@@ -393,6 +423,7 @@ class XtensaApp {
 		for (const relay of this.sockets.values())
 			relay.tcp.destroy();
 		this.sockets.clear();
+		this.storage.close();
 		fs.rmSync(this.dir, { recursive: true, force: true });
 	}
 

@@ -3,17 +3,20 @@
 /**
  * node hosts/xtensa/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS]
  *                           [--virtual-time] [--heap BYTES] [--stack SLOTS] [--stats]
+ *                           [--storage DIR]
  *
  * Runs a Moddable app on the XS engine built for an emulated Xtensa lx106 core (QEMU).
  * Exit codes, as hosts/xs/run.mjs: 0 a line of output matched --until (or, without
  * --until, the app has nothing left to do: no sockets, no timers); 1 the app aborted
  * (unhandled exception or rejection, stack overflow, memory full) or ended before
  * matching --until; 124 timeout; 2 usage or build error.
+ * --storage DIR: the directory the `file` module's files are in (mc/config file.root; created
+ * if missing, kept); by default a fresh temporary directory, removed at the end.
  */
 import { startXtensa } from "./host.mjs";
 import { parseRunArgs } from "../xs/cli.mjs";
 
-const USAGE = `usage: node hosts/xtensa/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS] [--virtual-time] [--heap BYTES] [--stack SLOTS] [--stats]`;
+const USAGE = `usage: node hosts/xtensa/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS] [--virtual-time] [--heap BYTES] [--stack SLOTS] [--stats] [--storage DIR]`;
 
 const OPTIONS = {
 	"--virtual-time": { key: "virtualTime", kind: /** @type {const} */ ("flag") },
@@ -23,8 +26,21 @@ const OPTIONS = {
 };
 
 let args;
+/** @type {string | undefined} */
+let storage;
 try {
-	args = parseRunArgs(process.argv.slice(2), { usage: USAGE, options: OPTIONS });
+	// --storage takes a path, a kind the shared parser (hosts/xs/cli.mjs) has not: taken out first
+	const argv = process.argv.slice(2);
+	const at = argv.indexOf("--storage");
+	if (at >= 0) {
+		if (at + 1 >= argv.length || argv[at + 1] === "")
+			throw new Error("--storage needs a directory");
+		storage = argv[at + 1];
+		argv.splice(at, 2);
+		if (argv.includes("--storage"))
+			throw new Error("--storage given twice");
+	}
+	args = parseRunArgs(argv, { usage: USAGE, options: OPTIONS });
 }
 catch (e) {
 	process.stderr.write(`xtensa host: ${/** @type {Error} */ (e).message}\n${USAGE}\n`);
@@ -41,6 +57,7 @@ try {
 		heap: args.heap,
 		stack: args.stack,
 		stats: args.stats,
+		storage,
 		onLine: line => {
 			process.stdout.write(line + "\n");
 			if (until && !matched && until.test(line)) {

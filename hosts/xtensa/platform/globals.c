@@ -86,6 +86,16 @@ static void xs_stack_depth(txMachine *the)
 	xsResult = xsInteger((xsIntegerValue)(the->stackTop - the->stack));
 }
 
+void xt_host_class(txMachine *the, txSlot *host, const char *name, txCallback constructor, int length, txDestructor destructor)
+{
+	/* the prototype is a host object: XS makes each instance one too, with its destructor;
+	 * the base flag (what XS_CODE_CLASS sets) has `new` create `this` from new.target */
+	xsVar(1) = xsNewHostObject(destructor);
+	xsVar(2) = xsNewHostConstructorObject(constructor, length, xsVar(1), xsID(name));
+	xsVar(2).value.reference->next->flag |= XS_BASE_FLAG;
+	xsSet(*host, xsID(name), xsVar(2));
+}
+
 void xt_globals_install(txMachine *the, txSlot *host)
 {
 	/* xsVar(1) and xsVar(2) are the caller's scratch slots */

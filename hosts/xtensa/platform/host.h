@@ -1,4 +1,4 @@
-/* What the platform (main.c) and the host modules (socket.c, timer.c, globals.c) share. */
+/* What the platform (main.c) and the host modules (socket.c, timer.c, file.c, crc.c, ...) share. */
 #ifndef XT_HOST_H
 #define XT_HOST_H
 
@@ -23,8 +23,28 @@ void xt_timer_install(txMachine *the, txSlot *host);
 int xt_timer_run(txMachine *the);
 int xt_timer_count(void);
 
+/* storage.c: requests on the storage channel (channel.h) */
+typedef struct {
+	int32_t status;
+	uint32_t value, length;
+} xtReply;
+void xt_storage_begin(uint32_t op, uint32_t handle, uint32_t a, uint32_t b, uint32_t length);
+void xt_storage_reply(xtReply *reply);
+void xt_storage_payload(xtReply *reply, void *into, uint32_t length);
+void xt_storage_simple(uint32_t op, uint32_t handle, uint32_t a, uint32_t b, xtReply *reply);
+void xt_storage_path(txMachine *the, uint32_t op, uint32_t handle, uint32_t a, txSlot *path, xtReply *reply);
+
+/* file.c, filedir.c: the `file` module's File; Iterator and Directory */
+void xt_file_install(txMachine *the, txSlot *host);
+void xt_filedir_install(txMachine *the, txSlot *host);
+
+/* crc.c: the `crc` module's CRC8 and CRC16 */
+void xt_crc_install(txMachine *the, txSlot *host);
+
 /* globals.c: trace, ArrayBuffer.fromString, String.fromArrayBuffer, the `xtensa` module's functions */
 void xt_globals_install(txMachine *the, txSlot *host);
+/* host[name] = a class whose constructor and instances are host ones (uses xsVar(1), xsVar(2)) */
+void xt_host_class(txMachine *the, txSlot *host, const char *name, txCallback constructor, int length, txDestructor destructor);
 
 /* main.c: run promise jobs queued by the last turn */
 void xt_run_jobs(txMachine *the);

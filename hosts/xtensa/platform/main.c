@@ -443,6 +443,9 @@ void xt_start(void)
 		xt_globals_install(the, &xsVar(0));
 		xt_socket_install(the, &xsVar(0));
 		xt_timer_install(the, &xsVar(0));
+		xt_file_install(the, &xsVar(0));
+		xt_filedir_install(the, &xsVar(0));
+		xt_crc_install(the, &xsVar(0));
 		xsDefine(xsGlobal, xsID("xtensaHost"), xsVar(0), xsDontEnum);
 	}
 	xsEndHost(the);
