@@ -25,12 +25,13 @@ function storageDir(t) {
 }
 
 /** Runs one life of the device app until `until` is traced or the app ends (a cut). */
-async function life(storage, config, { cut, platform = "lin", until = /stream done|drained/, ms = 10000 } = {}) {
+async function life(storage, config, { cut, platform = "lin", until = /stream done|drained/, ms = 10000, settle = 0 } = {}) {
 	const app = await startApp(APP, { config, storage, powerCut: cut, platform, stdout: false, stderr: false });
 	const ended = await Promise.race([
 		app.exited.then((info) => info),
 		app.waitFor(until, ms, { perLine: true }).then(() => undefined, async (e) => (app.powerCut ? app.exited : { code: -1, message: e.message })),
 	]);
+	if (!ended && settle) await new Promise((resolve) => setTimeout(resolve, settle));
 	const output = app.output;
 	await app.stop();
 	if (ended && ended.code !== 137) throw new Error(`life ended: ${ended.code} ${ended.message}\n${output.slice(-2000)}`);
@@ -52,10 +53,11 @@ for (const [platform, system] of [["lin", "posix"], ["esp32", "littlefs"]]) {
 		const random = seeded(system === "posix" ? 22 : 23);
 		for (let n = 1; n <= LIVES; n++) {
 			// Half the cuts fall on a byte (inside a write), half right after a change.
-			const cut = n % 2 ? { bytes: 1 + Math.floor(random() * 2500) } : { changes: 1 + Math.floor(random() * 45) };
-			const { output, cut: wasCut } = await life(storage, { port: broker.port, id, life: n, count: 25, pad: Math.floor(random() * 64) }, { cut, platform });
+			const cut = n % 2 ? { bytes: 1 + Math.floor(random() * 4000) } : { changes: 1 + Math.floor(random() * 60) };
+			const { output, cut: wasCut } = await life(storage, { port: broker.port, id, life: n, count: 40, pad: Math.floor(random() * 64) }, { cut, platform });
 			if (wasCut) cuts++;
-			const [, restored, , unreadable] = lines(output, /^restored (\d+) received (\d+) unreadable (\d+)$/)[0].map(Number);
+			// A cut can fall while the store is read (it deletes a rewrite left behind), before this line.
+			const [, restored, , unreadable] = (lines(output, /^restored (\d+) received (\d+) unreadable (\d+)$/)[0] ?? [0, 0, 0, 0]).map(Number);
 			restoredTotal += restored;
 			if (unreadable) torn++;
 			for (const [, name] of lines(output, /^accepted (\d+:\d+) \d+$/)) accepted.set(name, Number(name.split(":")[1]) & 1 ? 2 : 1);
@@ -81,7 +83,7 @@ for (const [platform, system] of [["lin", "posix"], ["esp32", "littlefs"]]) {
 		const qos2Duplicates = [...accepted].filter(([name, qos]) => qos === 2 && received.get(name) > 1);
 		const qos1Duplicates = [...accepted].filter(([name, qos]) => qos === 1 && received.get(name) > 1).length;
 		t.diagnostic(`${system}: ${cuts} cuts, ${accepted.size} accepted, ${received.size} received (${atTheCut} stored at the cut before publish() returned), ${lost.length} lost, ${qos2Duplicates.length} QoS 2 duplicates, ${qos1Duplicates} QoS 1 duplicates, ${restoredTotal} restored in all, ${torn} torn logs`);
-		assert.ok(cuts >= LIVES * 0.9, `only ${cuts} of ${LIVES} lives were cut`);
+		assert.ok(cuts >= LIVES * 0.85, `only ${cuts} of ${LIVES} lives were cut`);
 		assert.ok(accepted.size > LIVES, `the stream hardly ran: ${accepted.size} accepted`);
 		assert.deepEqual(lost, [], "accepted messages lost");
 		assert.deepEqual(qos2Duplicates, [], "QoS 2 messages delivered twice");
@@ -158,7 +160,8 @@ test("a store file of random bytes is dropped, reported, and replaced by a sound
 	fs.writeFileSync(path.join(storage, "device.mq"), garbage);
 	const broker = await startBroker();
 	t.after(() => broker.stop());
-	const first = await life(storage, { port: broker.port, id: "corrupt", count: 4, qos: 2 });
+	// Left running past DONE_DELAY (1 s): the acknowledgements' DONE records are written.
+	const first = await life(storage, { port: broker.port, id: "corrupt", count: 4, qos: 2 }, { settle: 1500 });
 	assert.match(first.output, /^restored 0 received 0 unreadable 3000$/m);
 	assert.match(first.output, /^stream done$/m);
 	// A cut after a message was accepted: the rewritten file restores it.

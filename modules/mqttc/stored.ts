@@ -3,7 +3,9 @@
  * must survive a reboot appended to the store's log (mqttc/storelog) at the core's named
  * persistence points, before anything outside learns of it:
  *   add (before publish() returns the id), release (PUBREC, before PUBREL goes out),
- *   remove (PUBACK/PUBCOMP, before `sent`), clear (resend off: the messages were reported lost);
+ *   remove (PUBACK/PUBCOMP: its DONE record goes with the next record written, or within
+ *   DONE_DELAY ms: losing it to a power cut only sends the message again, QoS 1 a duplicate,
+ *   QoS 2 a PUBREL the broker answers), clear (resend off: the messages were reported lost);
  *   rememberQos2 (before PUBREC), releaseQos2 (PUBREL), forgetReceived (no broker session).
  * Sending, DUP marking and the inflight window write nothing: a restored message may have
  * been sent, so it goes again with DUP set.
@@ -14,12 +16,16 @@
  * was appended since the one before: bytes written per message stay under twice its record.
  */
 
+import Timer from "timer";
 import { Outbox, RELEASED as RELEASED_STATE } from "mqttc/outbox";
 import type { OutboxEntry } from "mqttc/outbox";
 import { Session } from "mqttc/session";
 import type { EventQueue } from "mqttc/events";
-import { DONE, FORGET, PUBLISH, RECEIVED, RECEIVED_RELEASED, RECORD_OVERHEAD, RELEASED, StoreLog } from "mqttc/storelog";
+import { FORGET, PUBLISH, RECEIVED, RECEIVED_RELEASED, RECORD_OVERHEAD, RELEASED, StoreLog } from "mqttc/storelog";
 import type { RecordWriter } from "mqttc/storelog";
+
+/** How long an acknowledgement's DONE record may wait for another record to go with. */
+export const DONE_DELAY = 1000;
 
 export class StoredOutbox extends Outbox {
 	declare log: StoreLog;
@@ -36,6 +42,8 @@ export class StoredOutbox extends Outbox {
 	declare detached: boolean;
 	/** Rewrites the log with what is alive (bound once: the log calls it when full). */
 	declare rewrite: () => void;
+	/** Writes the waiting DONE records (the log's `done`) at most DONE_DELAY ms after the first. */
+	declare timer: Timer | undefined;
 
 	constructor(log: StoreLog, capacity: number, limit: number, inflight: number, events: EventQueue) {
 		super(limit, inflight);
@@ -46,6 +54,7 @@ export class StoredOutbox extends Outbox {
 		this.events = events;
 		this.refusal = undefined;
 		this.detached = false;
+		this.timer = undefined;
 		this.rewrite = () => {
 			this.live = this.log.rewrite((put: RecordWriter) => {
 				for (const entry of this.byId.values()) {
@@ -110,9 +119,21 @@ export class StoredOutbox extends Outbox {
 	}
 
 	override remove(entry: OutboxEntry): void {
-		this.note(DONE, entry.id);
 		this.live -= entry.state === RELEASED_STATE ? RECORD_OVERHEAD : RECORD_OVERHEAD + entry.field.length + entry.payload.byteLength;
 		super.remove(entry);
+		if (this.detached) return;
+		this.log.done.push(entry.id);
+		this.timer ??= Timer.set(() => {
+			this.timer = undefined;
+			this.flush();
+		}, DONE_DELAY);
+	}
+
+	/** Writes the DONE records that wait (a timer, close()). */
+	flush(): void {
+		if (this.timer !== undefined) Timer.clear(this.timer);
+		this.timer = undefined;
+		if (this.log.done.length !== 0) this.note(0, 0);
 	}
 
 	override clear(): OutboxEntry[] {
@@ -133,7 +154,7 @@ export class StoredOutbox extends Outbox {
 	note(type: number, id: number): void {
 		const failed = this.write(type, 0, id);
 		if (failed !== undefined)
-			this.failed(failed, type === DONE ? `message ${id} may be sent again after a restart` : type === RELEASED ? `message ${id} may be published again after a restart` : `QoS 2 id ${id} may be delivered again after a restart`);
+			this.failed(failed, type === 0 ? "acknowledged messages may be sent again after a restart" : type === RELEASED ? `message ${id} may be published again after a restart` : `QoS 2 id ${id} may be delivered again after a restart`);
 	}
 
 	/** Appends a record; the reason when storage failed. */
@@ -189,6 +210,7 @@ export class StoredSession extends Session {
 
 	/** close(): the client lets go; what is stored stays for the next one. */
 	override clear(): void {
+		this.outbox.flush();
 		this.outbox.detached = true;
 		super.clear();
 	}

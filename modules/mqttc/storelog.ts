@@ -8,9 +8,10 @@
  * A record: type (u8), first byte of the PUBLISH (u8), packet id (u16), body length (u32),
  * the body, then a CRC-16/CCITT of everything before it (u16), big-endian. A power cut can
  * leave the last record torn; reading stops at the first record whose length, type or CRC
- * does not hold, reports the bytes from there as unreadable, and the store rewrites the
- * file without them. Every file starts with a START record carrying the format number, so a
- * file of anything else is unreadable from its first byte.
+ * does not hold and reports the bytes from there as unreadable; the next append first
+ * overwrites them with zeros, then writes where they began. Every file starts with a START
+ * record carrying the format number, so a file of anything else is unreadable from its
+ * first byte (and is rewritten).
  *
  * A rewrite goes to `<name>.tmp`, closed, then renamed over the log (atomic on LittleFS and
  * POSIX): a cut leaves the old log whole, or the new one. Storage used: the log (at most
@@ -42,8 +43,16 @@ export class StoreLog {
 	declare length: number;
 	/** Bytes written to storage so far (records and rewrites): the benchmark reads it. */
 	declare written: number;
-	/** A write failed: what follows it in the file is unknown, so the next append rewrites. */
+	/** A write failed (what follows it in the file is unknown) or the log has no START record
+	 * yet: the next append rewrites it first. */
 	declare broken: boolean;
+	/** Ids of acknowledged messages whose DONE record waits for the next append (or the
+	 * store's timer): a lost DONE only sends a message again, so it need not cost a sync of
+	 * its own (on LittleFS each sync copies the file's last block to a freshly erased one). */
+	declare done: number[];
+	/** Bytes after the last whole record (a record torn by a power cut): the next append
+	 * overwrites them with zeros first, so that no part of them can ever follow a record. */
+	declare torn: number;
 	private declare crc: CRC16;
 	/** The header of the record being written (File copies it at once: reused). */
 	private declare header: ArrayBuffer;
@@ -60,6 +69,8 @@ export class StoreLog {
 		this.length = 0;
 		this.written = 0;
 		this.broken = false;
+		this.torn = 0;
+		this.done = [];
 		this.crc = new CRC16(0x1021, 0xFFFF);
 		this.header = new ArrayBuffer(8);
 		this.view = new DataView(this.header);
@@ -67,15 +78,23 @@ export class StoreLog {
 		this.check = new DataView(this.trailer);
 	}
 
-	/** Appends one record, durable when this returns; rewrites the log first (`rewrite`)
-	 * when the record would take it past its bound. Throws when storage fails. */
+	/** Appends one record (after the DONE records waiting in `done`), durable when this
+	 * returns; rewrites the log first (`rewrite`) when they would take it past its bound.
+	 * `type` 0 appends only the waiting DONE records. Throws when storage fails. */
 	append(type: number, first: number, id: number, rewrite: () => void, field?: Uint8Array, payload?: Uint8Array | ArrayBuffer): void {
-		const size = RECORD_OVERHEAD + (field === undefined ? 0 : field.length + payload!.byteLength);
-		if (this.broken || this.length + size > this.size) rewrite();
+		const done = this.done;
+		let size = RECORD_OVERHEAD * done.length + (type === 0 ? 0 : RECORD_OVERHEAD + (field === undefined ? 0 : field.length + payload!.byteLength));
+		if (this.broken || this.length + size > this.size) {
+			size -= RECORD_OVERHEAD * done.length;
+			rewrite();                              // what is alive now: it empties `done`
+		}
+		if (size === 0) return;
 		const file = new File(this.path, true);
 		try {
+			if (this.torn !== 0) this.zero(file);
 			file.position = this.length;
-			this.put(file, type, first, id, field, payload);
+			for (let i = 0; i < done.length; i++) this.put(file, DONE, 0, done[i]);
+			if (type !== 0) this.put(file, type, first, id, field, payload);
 		}
 		catch (e) {
 			this.broken = true;
@@ -84,6 +103,7 @@ export class StoreLog {
 		finally {
 			file.close();
 		}
+		done.length = 0;
 		this.length += size;
 	}
 
@@ -104,7 +124,20 @@ export class StoreLog {
 		}
 		if (!File.rename(this.tmp, this.name)) throw new Error("rename failed");
 		this.broken = false;
+		this.torn = 0;
+		this.done.length = 0;
 		return this.length = length;
+	}
+
+	/** Overwrites the torn bytes with zeros (a type no record has: reading stops there), in
+	 * writes of at most 256 bytes, before anything is appended after the last whole record. */
+	private zero(file: File): void {
+		const zeros = new ArrayBuffer(this.torn < 256 ? this.torn : 256);
+		file.position = this.length;
+		for (let left = this.torn; left > 0; left -= zeros.byteLength)
+			file.write(left < zeros.byteLength ? zeros.slice(0, left) : zeros);
+		this.written += this.torn;
+		this.torn = 0;
 	}
 
 	/** Writes one record at the file's position; returns its size. */
@@ -141,6 +174,8 @@ export class StoreLog {
 		if (File.exists(this.tmp)) File.delete(this.tmp);
 		this.length = 0;
 		this.broken = true;
+		this.torn = 0;
+		this.done.length = 0;
 		if (!File.exists(this.path)) return 0;
 		const file = new File(this.path, false);
 		const total = file.length;
@@ -167,9 +202,9 @@ export class StoreLog {
 			file.close();
 		}
 		this.length = at;
-		// Appending after a torn record would hide what follows it, and a log needs its START
-		// record: the store rewrites first.
-		this.broken = at === 0 || at !== total;
+		// A log needs its START record: without one the store rewrites it first.
+		this.broken = at === 0;
+		this.torn = total - at;
 		return total - at;
 	}
 
@@ -178,6 +213,8 @@ export class StoreLog {
 		File.delete(this.tmp);
 		File.delete(this.path);
 		this.length = 0;
+		this.torn = 0;
+		this.done.length = 0;
 		this.broken = true;
 	}
 }
