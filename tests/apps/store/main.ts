@@ -7,25 +7,33 @@
  * publish() returned the id (the message is on storage); "sent <id>"; "recv <topic>
  * <payload> <qos> <dup>"; "error <type> <text>"; "drained" once every restored message
  * is sent (mode "drain"); "stream done" once `count` messages are accepted and sent.
+ * On the Xtensa host: "restore instructions N" (reading the store), "stream instructions N"
+ * (from the first publish() to "stream done"); `nostore` makes the client without the store.
  * With `reopen`, once `count` are accepted: a second client on the store ("second client
  * refused"), close(), a new client ("reopened N": what it restored).
  * Modes: "stream" publishes `count` messages (QoS 1, 2, or "mix": even 1, odd 2);
  * "drain" publishes nothing; "recv" subscribes to `topic` at QoS 2.
+ * `life` names the run in topics and payloads; 0 takes `Date.now()` instead (a build run
+ * again and again, as the simulator's check does: mc/config is fixed at build time).
  */
 import mqtt from "mqttc";
 import Store from "mqttc/store";
 import config from "mc/config";
+import Modules from "modules";
 
 interface StoreAppConfig {
 	port: number; id: string; store: string; size: number; mode: string; life: number;
-	count: number; qos: string | number; pad: number; inflight: number; drop?: boolean; topic?: string; reopen?: boolean;
+	count: number; qos: string | number; pad: number; inflight: number; drop?: boolean; topic?: string; reopen?: boolean; rxSize: number; nostore?: boolean;
 }
 
 export default function main(): void {
 	const c = config as unknown as StoreAppConfig;
+	const life = Number(c.life) || Date.now();       // mcconfig's key=value gives "0"
 	let store: Store;
 	try {
+		const before = instructions();
 		store = new Store(c.store, { size: c.size });
+		if (before !== undefined) trace(`restore instructions ${instructions()! - before}\n`);
 	}
 	catch (e) {
 		trace(`store error ${(e as Error).message}\n`);
@@ -33,18 +41,20 @@ export default function main(): void {
 	}
 	trace(`restored ${store.restored.length} received ${store.received.length} unreadable ${store.unreadable}\n`);
 	if (c.drop) store.drop();
-	const client = mqtt.create(null, "127.0.0.1", c.port, false, { store, inflight: c.inflight })!;
+	const client = mqtt.create(null, "127.0.0.1", c.port, false, { store: c.nostore ? undefined : store, inflight: c.inflight, rxSize: c.rxSize })!;
 	client.auth(c.id, "", "", false);
 	const waiting = new Set<number>(c.drop ? [] : store.restored);
 	const pad = "x".repeat(c.pad);
 	let next = 0;
+	let started: number | undefined;
 	let done = false;
 	const pump = (): void => {
 		while (c.mode === "stream" && next < c.count) {
-			const qos = c.qos === "mix" ? 1 + (next & 1) : Number(c.qos);
-			const id = client.publish(`stream/${c.life}`, `${c.life}:${next}:${pad}`, qos);
+			const qos = (c.qos === "mix" ? 1 + (next & 1) : Number(c.qos)) as 1 | 2;     // the typings' QoS (mcconfig's tsc)
+			if (started === undefined) started = instructions();
+			const id = client.publish(`stream/${life}`, `${life}:${next}:${pad}`, qos);
 			if (id === null) return;        // store or outbox full: `sent` makes room
-			trace(`accepted ${c.life}:${next} ${id}\n`);
+			trace(`accepted ${life}:${next} ${id}\n`);
 			waiting.add(id);
 			next++;
 		}
@@ -62,6 +72,7 @@ export default function main(): void {
 		if (!done && waiting.size === 0 && (c.mode !== "stream" || next === c.count)) {
 			done = true;
 			trace(c.mode === "stream" ? "stream done\n" : "drained\n");
+			if (started !== undefined) trace(`stream instructions ${instructions()! - started}\n`);
 		}
 	};
 	client.on((_client: unknown, event: string, a?: unknown, b?: unknown, metas?: unknown) => {
@@ -85,4 +96,9 @@ export default function main(): void {
 	client.autoreconn(true, 200);
 	client.connect();
 	pump();          // accepted before the connection is up: they wait on storage
+}
+
+/** Guest instructions so far on the Xtensa host (its `xtensa` module), else undefined. */
+function instructions(): number | undefined {
+	return Modules.has("xtensa") ? (Modules.importNow("xtensa") as { instructions(): number }).instructions() : undefined;
 }
