@@ -21,18 +21,19 @@ const XTENSA = path.join(ROOT, "hosts/xtensa/run.mjs");
 const broker = await startBroker();
 const temp = () => fs.mkdtempSync(path.join(os.tmpdir(), "mqttc-store-bench-"));
 
-/** One stream on the XS host: {perSecond, bytesPerMessage}. */
-async function stream({ qos, pad, count, nostore = false, id }) {
+/** One stream on the XS host: {perSecond, bytesPerMessage, commitsPerMessage}; on the esp32
+ * profile the file model is LittleFS's, whose `changes` are the commits (closes that wrote). */
+async function stream({ qos, pad, count, nostore = false, id, platform = "lin" }) {
 	const storage = temp();
-	const app = await startApp(APP, { config: { port: broker.port, id, qos, pad, count, nostore, inflight: 10, size: 1 << 20 }, storage, stdout: false });
+	const app = await startApp(APP, { config: { port: broker.port, id, qos, pad, count, nostore, inflight: 10, size: 1 << 20 }, storage, platform, stdout: false });
 	await app.waitFor(/^restored/m, 10000);
 	const start = Date.now();
 	await app.waitFor(/^stream done$/m, 120000);
 	const ms = Date.now() - start;
-	const bytes = app.files.stored;
+	const bytes = app.files.stored, changes = app.files.changes;
 	await app.stop();
 	fs.rmSync(storage, { recursive: true, force: true });
-	return { perSecond: Math.round(count / ms * 1000), bytesPerMessage: nostore ? 0 : Math.round(bytes / count) };
+	return { perSecond: Math.round(count / ms * 1000), bytesPerMessage: nostore ? 0 : Math.round(bytes / count), commitsPerMessage: changes / count };
 }
 
 /** A run on the Xtensa host; returns its output. */
@@ -56,22 +57,38 @@ for (const qos of [1, 2]) {
 	}
 }
 
-await buildGuest();
-console.log("\n## Xtensa (lx106 under QEMU, fixed ESP32 heap): guest instructions\n");
-console.log("| QoS | per message, all in, without store | with store | difference |");
-console.log("|---|---|---|---|");
+console.log("\n## LittleFS: commits per message, and the erases they cost\n");
+console.log("Each commit (a close() that wrote) of a file whose last block is partial copies that block to a");
+console.log("freshly erased one (littlefs's lfs_ctz_extend): one erase per commit, spread by LittleFS over the");
+console.log("partition's free blocks. Steady stream of 300 messages, 100-byte payload; an isolated message adds");
+console.log("the DONE record's own commit 1 s after its acknowledgement.\n");
+console.log("| QoS | commits per message, stream | isolated message |");
+console.log("|---|---|---|");
 for (const qos of [1, 2]) {
-	const count = 50;
-	const args = [`port=${broker.port}`, `count=${count}`, `qos=${qos}`, "pad=84", "--until", "^stream instructions"];
-	const without = figure(xtensa([...args, "nostore=true", `id=x-${qos}-a`, "--storage", temp()]), "stream") / count;
-	const withStore = figure(xtensa([...args, `id=x-${qos}-b`, "--storage", temp()]), "stream") / count;
-	console.log(`| ${qos} | ${Math.round(without / 1000)} k | ${Math.round(withStore / 1000)} k | +${Math.round((withStore - without) / 1000)} k |`);
+	const littlefs = await stream({ qos, pad: 100, count: 300, id: `bench-lfs-${qos}`, platform: "esp32" });
+	console.log(`| ${qos} | ${littlefs.commitsPerMessage.toFixed(2)} | ${qos + 1} |`);
+}
+
+await buildGuest();
+console.log("\n## Xtensa (lx106 under QEMU, fixed ESP32 heap): guest instructions per publish() call\n");
+console.log("(50 messages published while the broker is unreachable, so they are queued: the call alone, its garbage collections included; deterministic)\n");
+console.log("| QoS | payload | without store | with store | the store's part |");
+console.log("|---|---|---|---|---|");
+const unreachable = await freePort();
+for (const qos of [1, 2]) {
+	for (const pad of [16, 100, 1000]) {
+		const args = [`port=${unreachable}`, "count=50", `qos=${qos}`, `pad=${pad}`, "size=262144", "--heap", "262144", "--until", "^publish instructions"];
+		const per = (output) => Number(/^publish instructions (\d+)/m.exec(output)[1]);
+		const without = per(xtensa([...args, "nostore=true", "--storage", temp()]));
+		const withStore = per(xtensa([...args, "--storage", temp()]));
+		console.log(`| ${qos} | ${pad + 4} B | ${Math.round(without / 1000)} k | ${Math.round(withStore / 1000)} k | +${Math.round((withStore - without) / 1000)} k |`);
+	}
 }
 
 console.log("\n## Restore (reading the store when the app makes its Store), Xtensa instructions\n");
 console.log("| store size | messages restored | instructions | heap |");
 console.log("|---|---|---|---|");
-const closed = await freePort();
+const closed = unreachable;
 for (const [size, heap] of [[4096, 65536], [16384, 65536], [32768, 262144]]) {
 	const storage = temp();
 	// Fill it: no broker, 100-byte payloads until the store (or the outbox, 16384 B) refuses.

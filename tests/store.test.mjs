@@ -25,8 +25,8 @@ function storageDir(t) {
 }
 
 /** Runs one life of the device app until `until` is traced or the app ends (a cut). */
-async function life(storage, config, { cut, platform = "lin", until = /stream done|drained/, ms = 10000, settle = 0 } = {}) {
-	const app = await startApp(APP, { config, storage, powerCut: cut, platform, stdout: false, stderr: false });
+async function life(storage, config, { cut, platform = "lin", until = /stream done|drained/, ms = 10000, settle = 0, capacity } = {}) {
+	const app = await startApp(APP, { config, storage, powerCut: cut, platform, storageCapacity: capacity, stdout: false, stderr: false });
 	const ended = await Promise.race([
 		app.exited.then((info) => info),
 		app.waitFor(until, ms, { perLine: true }).then(() => undefined, async (e) => (app.powerCut ? app.exited : { code: -1, message: e.message })),
@@ -152,6 +152,24 @@ test("a full store refuses like a full outbox, and keeps what it accepted across
 	assert.match(again.output, new RegExp(`^restored ${accepted} received 0 unreadable 0$`, "m"));
 	await sub.waitFor(accepted);
 	assert.deepEqual(sub.lines.map((line) => line.split(":")[1]), Array.from({ length: accepted }, (_, i) => String(i)));
+});
+
+test("storage that runs out refuses the message with its reason, and loses nothing it accepted", async (t) => {
+	const storage = storageDir(t);
+	const port = await freePort();
+	// 1500 bytes of storage under a store that would take 2048: the device's storage fills first.
+	const { output } = await life(storage, { port, id: "nospace", size: 4096, count: 100, qos: 1, pad: 40 }, { capacity: 1500, until: /^error tx store: / });
+	assert.match(output, /^error tx store: file write failed$/m);
+	const accepted = lines(output, /^accepted (\d+:\d+) \d+$/).length;
+	assert.ok(accepted >= 15, `${accepted} accepted`);
+	const broker = await startBroker();
+	t.after(() => broker.stop());
+	const sub = await mosquittoSub(broker.port, ["-q", "1", "-t", "stream/#"]);
+	t.after(() => sub.stop());
+	const again = await life(storage, { port: broker.port, id: "nospace", size: 4096, mode: "drain" }, { capacity: 1500 });
+	assert.match(again.output, new RegExp(`^restored ${accepted} received 0 unreadable 0$`, "m"));
+	await sub.waitFor(accepted);
+	assert.equal(new Set(sub.lines).size, accepted);
 });
 
 test("a store file of random bytes is dropped, reported, and replaced by a sound one", async (t) => {

@@ -7,7 +7,7 @@
 import { parseConfigArg } from "./manifest.mjs";
 
 /**
- * @typedef {{key: string, kind: "flag"} | {key: string, kind: "positive", what: string} | {key: string, kind: "choice", choices: string[]}} OptionSpec
+ * @typedef {{key: string, kind: "flag"} | {key: string, kind: "positive", what: string} | {key: string, kind: "choice", choices: string[]} | {key: string, kind: "path"}} OptionSpec
  */
 
 /**
@@ -45,6 +45,8 @@ export function parseRunArgs(argv, { usage, options }) {
 				throw new Error(`${arg} needs a positive integer (${option.what})`);
 			args[option.key] = n;
 		}
+		else if (option?.kind === "path")
+			args[option.key] = value();
 		else if (option?.kind === "choice") {
 			const choice = value();
 			if (!option.choices.includes(choice))

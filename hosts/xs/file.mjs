@@ -31,13 +31,15 @@ const decoder = new TextDecoder();
 
 export class FileModel {
 	/**
-	 * @param {{root: string, system?: "posix"|"littlefs", cut?: {bytes?: number, changes?: number}}} options
+	 * @param {{root: string, system?: "posix"|"littlefs", cut?: {bytes?: number, changes?: number}, capacity?: number}} options
+	 *   capacity: bytes the storage directory may hold; a write past it fails, as on a full device
 	 */
 	constructor(options) {
 		this.root = path.resolve(options.root);
 		this.system = options.system ?? "posix";
 		this.bytesLeft = options.cut?.bytes ?? Infinity;
 		this.changesLeft = options.cut?.changes ?? Infinity;
+		this.capacity = options.capacity ?? Infinity;
 		/** bytes that reached storage, and changes made (writes, commits, renames, deletes) */
 		this.stored = 0;
 		this.changes = 0;
@@ -120,11 +122,19 @@ export class FileModel {
 		return this.content(handle).length;
 	}
 
+	/** Bytes the storage directory holds now. */
+	used() {
+		return fs.readdirSync(this.root).reduce((sum, name) => sum + fs.statSync(path.join(this.root, name)).size, 0);
+	}
+
 	/** @param {number} handle @param {number} position @param {Uint8Array} bytes */
 	write(handle, position, bytes) {
 		const entry = this.entry(handle);
 		if (!entry.writable)
 			return int32(-1);
+		const current = (entry.pending ?? { length: fs.statSync(entry.file).size }).length;
+		if (this.capacity !== Infinity && this.used() + Math.max(0, position + bytes.length - current) > this.capacity)
+			return int32(-1);        // no space: nothing of it is written (lin: fwrite fails, "file write failed")
 		if (entry.pending) {
 			// littlefs: in RAM until close(); a cut meanwhile loses it all.
 			if (bytes.length > this.bytesLeft) {

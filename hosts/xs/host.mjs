@@ -69,6 +69,7 @@ const encoder = new TextEncoder();
  *                                               temporary one, removed by stop()
  * @property {{bytes?: number, changes?: number}} [powerCut]  end the app as a power cut once this many more bytes
  *                                               reached storage, or right after this many changes (hosts/xs/file.mjs)
+ * @property {number} [storageCapacity]          bytes the storage directory may hold: a write past it fails ("file write failed")
  */
 
 /**
@@ -99,6 +100,7 @@ export async function startApp(appDir, options = {}) {
 		exitWhenIdle: !!options.exitWhenIdle,
 		storage: options.storage ?? "",
 		powerCut: options.powerCut ?? {},
+		storageCapacity: options.storageCapacity ?? Infinity,
 	};
 	if (!Number.isInteger(opts.sendBufferSize) || opts.sendBufferSize < 1)
 		throw new Error(`sendBufferSize must be a positive integer, not ${opts.sendBufferSize}`);
@@ -186,7 +188,7 @@ class XsApp {
 		/** the `crypt` module's digests and ciphers (hosts/xs/crypt.mjs) */
 		this.crypt = new CryptModel();
 		/** the `file` and `crc` modules' storage, and the power cut (hosts/xs/file.mjs) */
-		this.files = opts.storage ? new FileModel({ root: opts.storage, system: platform.fileSystem, cut: opts.powerCut }) : undefined;
+		this.files = opts.storage ? new FileModel({ root: opts.storage, system: platform.fileSystem, cut: opts.powerCut, capacity: opts.storageCapacity }) : undefined;
 		/** a temporary storage directory of our own, removed by stop() */
 		this.ownStorage = "";
 		/** set when the app ended by a power cut */

@@ -2,8 +2,9 @@
 // @ts-check
 /**
  * node hosts/xs/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS]
- *                       [--virtual-time] [--platform lin|esp32] [--send-buffer N]
+ *                       [--virtual-time] [--platform lin|esp32] [--send-buffer N] [--storage DIR]
  *
+ * --storage DIR: the `file` module's directory (config.file.root), kept; default a temporary one.
  * --until is tried on each line of output alone. Exit codes: 0 a line matched --until (or, without --until, the app has nothing left
  * to do: no sockets, no timers); 1 the app threw an unhandled exception or rejection,
  * or ended before matching --until; 124 timeout; 2 usage or build error.
@@ -11,12 +12,13 @@
 import { startApp } from "./host.mjs";
 import { parseRunArgs } from "./cli.mjs";
 
-const USAGE = `usage: node hosts/xs/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS] [--virtual-time] [--platform lin|esp32] [--send-buffer N]`;
+const USAGE = `usage: node hosts/xs/run.mjs <app-dir> [key=value ...] [--until REGEX] [--timeout SECONDS] [--virtual-time] [--platform lin|esp32] [--send-buffer N] [--storage DIR]`;
 
 const OPTIONS = {
 	"--virtual-time": { key: "virtualTime", kind: /** @type {const} */ ("flag") },
 	"--platform": { key: "platform", kind: /** @type {const} */ ("choice"), choices: ["lin", "esp32"] },
 	"--send-buffer": { key: "sendBufferSize", kind: /** @type {const} */ ("positive"), what: "bytes" },
+	"--storage": { key: "storage", kind: /** @type {const} */ ("path") },
 };
 
 let args;
@@ -36,6 +38,7 @@ try {
 		autoAdvance: args.virtualTime,
 		platform: args.platform,
 		sendBufferSize: args.sendBufferSize,
+		storage: args.storage,
 		stdout: true,
 		exitWhenIdle: true,
 	});

@@ -8,7 +8,8 @@
  * <payload> <qos> <dup>"; "error <type> <text>"; "drained" once every restored message
  * is sent (mode "drain"); "stream done" once `count` messages are accepted and sent.
  * On the Xtensa host: "restore instructions N" (reading the store), "stream instructions N"
- * (from the first publish() to "stream done"); `nostore` makes the client without the store.
+ * (from the first publish() to "stream done"), "publish instructions N over M" (per publish()
+ * call, when one pump published at least 10); `nostore` makes the client without the store.
  * With `reopen`, once `count` are accepted: a second client on the store ("second client
  * refused"), close(), a new client ("reopened N": what it restored).
  * Modes: "stream" publishes `count` messages (QoS 1, 2, or "mix": even 1, odd 2);
@@ -49,15 +50,21 @@ export default function main(): void {
 	let started: number | undefined;
 	let done = false;
 	const pump = (): void => {
+		const first = next;
+		let spent = 0;
 		while (c.mode === "stream" && next < c.count) {
 			const qos = (c.qos === "mix" ? 1 + (next & 1) : Number(c.qos)) as 1 | 2;     // the typings' QoS (mcconfig's tsc)
 			if (started === undefined) started = instructions();
-			const id = client.publish(`stream/${life}`, `${life}:${next}:${pad}`, qos);
-			if (id === null) return;        // store or outbox full: `sent` makes room
+			const topic = `stream/${life}`, payload = `${life}:${next}:${pad}`;
+			const before = instructions();
+			const id = client.publish(topic, payload, qos);
+			if (before !== undefined) spent += instructions()! - before;
+			if (id === null) break;         // store or outbox full: `sent` makes room
 			trace(`accepted ${life}:${next} ${id}\n`);
 			waiting.add(id);
 			next++;
 		}
+		if (spent !== 0 && next - first >= 10) trace(`publish instructions ${Math.round(spent / (next - first))} over ${next - first}\n`);
 		if (c.reopen && next === c.count && !done) {
 			done = true;
 			// One client at a time; close() leaves what is stored to the next one.
