@@ -24,7 +24,7 @@ import { fileURLToPath } from "node:url";
 import net from "node:net";
 import { startBroker, mosquittoSub, mosquittoPub, freePort, startTlsBroker } from "../lib/broker.mjs";
 import { makeCerts } from "../lib/certs.mjs";
-import { usage as runnerUsage, parseArguments, run, launch, simulate, find } from "./runner.mjs";
+import { usage as runnerUsage, requireSimulator, cleanupOnExit, parseArguments, run, launch, simulate, find } from "./runner.mjs";
 // the AT helper (it loads hosts/xs/host.mjs and its npm packages) only for 9a-9d, in main()
 let startModem, burst, waitCount;
 
@@ -493,12 +493,7 @@ async function atStoppedBroker(m, broker) {
 
 async function main() {
 	const options = parseArguments("mcsim-check", process.argv.slice(2), resolve(here, "../.."));
-	if (!process.env.MODDABLE)
-		usage("$MODDABLE is not set: build the Moddable SDK (see tests/sdk/README.md) and set MODDABLE and PATH first");
-	const bin = join(process.env.MODDABLE, "build", "bin", "lin", "release");
-	if (!existsSync(join(bin, "mcconfig")) || !existsSync(join(bin, "mcsim")))
-		usage(`no mcconfig/mcsim in ${bin}: build the SDK's tools and simulator first`);
-	if (!process.env.PATH.split(":").includes(bin)) process.env.PATH = `${bin}:${process.env.PATH}`;
+	requireSimulator("mcsim-check");
 	if (!existsSync(join(options.mqttc, "manifest.json"))) usage(`${options.mqttc} holds no mqttc manifest.json`);
 
 	const out = options.out ?? mkdtempSync(join(tmpdir(), "mqttc-mcsim-"));
@@ -513,16 +508,7 @@ async function main() {
 		results.push(!why);
 		console.log(why ? `FAIL ${name}: ${why}` : `PASS ${name}${note ? ` (${note})` : ""}`);
 	};
-	const cleanups = [];
-	// brokers and mosquitto_sub must not outlive the driver: not when its output is cut
-	// (`| head`: EPIPE), not on Ctrl-C or kill
-	process.stdout.on("error", () => {});
-	for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-		process.once(signal, async () => {
-			for (const cleanup of cleanups.reverse()) await cleanup();
-			process.exit(130);
-		});
-	}
+	const cleanups = cleanupOnExit();
 	const buildOrFail = async (app, config, names) => {
 		try {
 			return await build(app, config, { mqttc: options.mqttc, out });

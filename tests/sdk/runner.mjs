@@ -1,12 +1,37 @@
-// What the real-SDK checks (mcsim-check.mjs, mcpack-check.mjs) share: their command line,
+// What the real-SDK checks (mcsim-check.mjs, mcpack-check.mjs, store-kill-check.mjs) share: their command line,
 // running a command, and running an app in mcsim under xvfb-run until it traces DONE.
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 
 /** A usage error: the message, exit code 2. */
 export function usage(tool, message) {
 	console.error(`${tool}: ${message}`);
 	process.exit(2);
+}
+
+/** The built SDK's tools (mcconfig, mcsim) on PATH, or a usage error saying what is missing. */
+export function requireSimulator(tool) {
+	if (!process.env.MODDABLE)
+		usage(tool, "$MODDABLE is not set: build the Moddable SDK (see tests/sdk/README.md) and set MODDABLE and PATH first");
+	const bin = join(process.env.MODDABLE, "build", "bin", "lin", "release");
+	if (!existsSync(join(bin, "mcconfig")) || !existsSync(join(bin, "mcsim")))
+		usage(tool, `no mcconfig/mcsim in ${bin}: build the SDK's tools and simulator first`);
+	if (!process.env.PATH.split(":").includes(bin)) process.env.PATH = `${bin}:${process.env.PATH}`;
+}
+
+/** The cleanups (brokers, subscribers) a check registers run when it is interrupted, and a
+ * cut output (`| head`: EPIPE) does not end it early: nothing outlives the driver. */
+export function cleanupOnExit() {
+	const cleanups = [];
+	process.stdout.on("error", () => {});
+	for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+		process.once(signal, async () => {
+			for (const cleanup of cleanups.reverse()) await cleanup();
+			process.exit(130);
+		});
+	}
+	return cleanups;
 }
 
 /** `--mqttc DIR` (default: `mqttc`), `--out DIR`, `--only A,B`. */

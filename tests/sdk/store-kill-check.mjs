@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBroker, mosquittoSub } from "../lib/broker.mjs";
-import { usage as runnerUsage, run, launch } from "./runner.mjs";
+import { usage as runnerUsage, requireSimulator, cleanupOnExit, run, launch } from "./runner.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TOOL = "store-kill-check";
@@ -143,12 +143,7 @@ async function killedRun(so, delay) {
 
 async function main() {
 	const options = parse(process.argv.slice(2));
-	if (!process.env.MODDABLE)
-		usage("$MODDABLE is not set: build the Moddable SDK (see tests/sdk/README.md) and set MODDABLE and PATH first");
-	const bin = join(process.env.MODDABLE, "build", "bin", "lin", "release");
-	if (!existsSync(join(bin, "mcconfig")) || !existsSync(join(bin, "mcsim")))
-		usage(`no mcconfig/mcsim in ${bin}: build the SDK's tools and simulator first`);
-	if (!process.env.PATH.split(":").includes(bin)) process.env.PATH = `${bin}:${process.env.PATH}`;
+	requireSimulator(TOOL);
 	const app = join(options.mqttc, "tests", "apps", "store");
 	if (!existsSync(join(options.mqttc, "manifest_store.json")) || !existsSync(join(app, "manifest.json")))
 		usage(`${options.mqttc} holds no manifest_store.json or tests/apps/store`);
@@ -159,14 +154,7 @@ async function main() {
 	const tag = `kill${process.pid}`;
 	const store = tag;                    // /tmp/<store>.mq in the simulator
 	const id = `${tag}-device`;
-	const cleanups = [];
-	process.stdout.on("error", () => {});
-	for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-		process.once(signal, async () => {
-			for (const cleanup of cleanups.reverse()) await cleanup();
-			process.exit(130);
-		});
-	}
+	const cleanups = cleanupOnExit();
 	console.log(`${TOOL}: mqttc ${options.mqttc}, SDK ${process.env.MODDABLE}, out ${out}, store ${ROOT}${store}.mq`);
 	let why;
 	try {
