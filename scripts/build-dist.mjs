@@ -7,8 +7,11 @@
 //                                      package.json and the manifest.json that mcpack includes
 //                                      only in an app that imports "mqttc/tls" (the SDK's TLS
 //                                      and manifest_tls.json's config)
-//   dist/mqttc.d.ts, dist/mqttc/at.d.ts, typings/*.d.ts as module declarations, and an empty
-//   dist/tls/tls.d.ts                  one, for the `types` conditions of package.json's exports
+//   dist/store/                        mqttc/store likewise, with manifest_store.json's SDK
+//                                      part (File, on LittleFS for ESP32, and crc)
+//   dist/mqttc.d.ts, dist/mqttc/at.d.ts, typings/*.d.ts as module declarations (dist/store/
+//   dist/store/store.d.ts, an empty    store.d.ts too), and an empty one for `import "mqttc/tls"`,
+//   dist/tls/tls.d.ts                  for the `types` conditions of package.json's exports
 //
 // One module per file, ES2022, ESM, no bundling: the device's own build (mcconfig, through
 // mcpack) compiles each file to bytecode. Imports stay bare specifiers ("mqttc/packet"), which
@@ -32,38 +35,41 @@ function packageSpecifier(specifier) {
 	return specifier;
 }
 
+/** The feature modules that bring SDK modules of their own: each in a package scope of its own. */
+const SCOPES = { "mqttc/tls": "manifest_tls.json", "mqttc/store": "manifest_store.json" };
+
 /** Where a compiled module goes: modules/mqttc-at.ts -> mqttc/at.js, modules/mqttc-at/x.ts ->
- * mqttc/at/x.js, modules/mqttc/tls.ts -> tls/tls.js, the others as under modules/. */
+ * mqttc/at/x.js, modules/mqttc/tls.ts -> tls/tls.js (and store), the others as under modules/. */
 function outputPath(jsFile) {
 	const name = packageSpecifier(path.relative(OUT, jsFile).split(path.sep).join("/").replace(/\.js$/, ""));
-	return path.join(OUT, name === "mqttc/tls" ? "tls/tls" : name) + ".js";
+	return path.join(OUT, name in SCOPES ? name.replace(/^mqttc\/(\w+)$/, "$1/$1") : name) + ".js";
 }
 
 /**
- * dist/tls/: mcpack names a module by its package scope's name and its path there, and
- * includes the manifest.json of each scope an app's imports reach. So tls.js in a scope named
- * mqttc is the module "mqttc/tls" (the name the client loads with Modules.importNow), and
- * this manifest comes in only with it: manifest_tls.json without mqttc's own manifest and
- * modules (mcpack supplies those), i.e. the SDK's TLS (SecureSocket), the preload and the
- * config. Nothing mcpack sees imports "securesocket": the include is what brings it.
+ * dist/tls/, dist/store/: mcpack names a module by its package scope's name and its path
+ * there, and includes the manifest.json of each scope an app's imports reach. So tls.js in a
+ * scope named mqttc is the module "mqttc/tls" (the name the client loads with
+ * Modules.importNow), and this manifest comes in only with it: the feature's manifest without
+ * mqttc's own manifest and modules (mcpack supplies those), i.e. the SDK's part (TLS:
+ * SecureSocket; store: File and crc), the preload, the config and the platforms.
  */
-function tlsScope() {
-	const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "manifest_tls.json"), "utf8"));
+function featureScope(name) {
+	const file = SCOPES[name];
+	const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, file), "utf8"));
 	// `typescript` names the checkout's typings for mcconfig's tsc: the package holds JavaScript.
 	const { include = [], modules, typescript, ...rest } = manifest;
 	const sdk = [include].flat().filter((entry) => entry.startsWith("$("));
-	if (!modules || !("mqttc/tls" in modules)) throw new Error("manifest_tls.json has no mqttc/tls module");
+	if (!modules || !(name in modules)) throw new Error(`${file} has no ${name} module`);
 	// mcpack puts package manifests first in the app's includes, before manifest_base.json, which
-	// defines $(MODULES): the SDK's tls.json needs it, so it comes first here too (mcconfig reads
+	// defines $(MODULES): the SDK's manifests need it, so it comes first here too (mcconfig reads
 	// a manifest once, however often it is included).
 	const base = "$(MODDABLE)/examples/manifest_base.json";
-	const dir = path.join(OUT, "tls");
+	const dir = path.join(OUT, name.slice("mqttc/".length));
 	fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ include: [base, ...sdk.filter((e) => e !== base)], ...rest }, null, "\t") + "\n");
 	fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({
-		"//": "The package scope of mqttc/tls for mcpack (docs/npm-package.md); not a package of its own.",
+		"//": `The package scope of ${name} for mcpack (docs/npm-package.md); not a package of its own.`,
 		name: "mqttc", private: true, type: "module",
 	}, null, 2) + "\n");
-	fs.writeFileSync(path.join(dir, "tls.d.ts"), `// "mqttc/tls": import it for its effect, \`import "mqttc/tls";\`, to build an app with TLS\n// (mqtt.create with \`ssl\`); see dist/tls/manifest.json.\nexport {};\n`);
 }
 
 /** A transformer that renames the module specifiers of import and export declarations. */
@@ -138,13 +144,15 @@ function moduleTypings(file, name) {
 	for (const at of inserts.sort((a, b) => b - a))
 		inner = inner.slice(0, at - offset) + "declare " + inner.slice(at - offset);
 	inner = inner.replace(/^\n/, "").replace(/\s+$/, "\n").replace(/^\t/gm, "");
-	const header = text.slice(0, block.getStart(source)).trimEnd();
+	const header = text.slice(0, source.statements[0].getStart(source)).trimEnd();   // the file's own comment
 	return `${header}\n//\n// In the npm package: this file, made from ${path.relative(ROOT, file)} by scripts/build-dist.mjs.\n\n${inner}`;
 }
 
 fs.rmSync(OUT, { recursive: true, force: true });
 const written = compile();
-tlsScope();
+for (const name of Object.keys(SCOPES)) featureScope(name);
+fs.writeFileSync(path.join(OUT, "tls/tls.d.ts"), `// "mqttc/tls": import it for its effect, \`import "mqttc/tls";\`, to build an app with TLS\n// (mqtt.create with \`ssl\`); see dist/tls/manifest.json.\nexport {};\n`);
+fs.writeFileSync(path.join(OUT, "store/store.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc.d.ts"), "mqttc/store"));
 fs.writeFileSync(path.join(OUT, "mqttc.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc.d.ts"), "mqttc"));
 fs.writeFileSync(path.join(OUT, "mqttc/at.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc-at.d.ts"), "mqttc-at"));
 process.stderr.write(`build-dist: ${written.length} modules and the typings in ${path.relative(process.cwd(), OUT) || "."}\n`);

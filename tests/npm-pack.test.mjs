@@ -37,13 +37,15 @@ let installed;      // app/node_modules/mqttc
 
 /** "mqttc-at" -> "mqttc/at", "mqttc-at/x" -> "mqttc/at/x": the AT front end's names in the package. */
 const packageName = (name) => name.replace(/^mqttc-at(?=\/|$)/, "mqttc/at");
-/** Where a module is in the package: dist/<its package name>.js, but mqttc/tls in dist/tls/. */
-const distFile = (name) => (packageName(name) === "mqttc/tls" ? "dist/tls/tls.js" : `dist/${packageName(name)}.js`);
+/** Where a module is in the package: dist/<its package name>.js, but mqttc/tls and mqttc/store
+ * in scopes of their own, dist/tls/ and dist/store/. */
+const SCOPED = { "mqttc/tls": "dist/tls/tls.js", "mqttc/store": "dist/store/store.js" };
+const distFile = (name) => SCOPED[packageName(name)] ?? `dist/${packageName(name)}.js`;
 
 /** Every module of the three manifests: [{name, file}], name as in the manifests. */
 function manifestModules() {
 	const all = new Map();
-	for (const file of ["manifest_tls.json", "manifest_at.json"])
+	for (const file of ["manifest_tls.json", "manifest_at.json", "manifest_store.json"])
 		for (const [name, entry] of readManifest(path.join(ROOT, file), { env: {} }).modules)
 			all.set(name, entry.file);
 	return [...all].map(([name, file]) => ({ name, file }));
@@ -132,7 +134,7 @@ test("npm pack: the tarball holds every module the manifests list, as JavaScript
 	// mcpack includes the manifest.json at a package's root in every app that imports it:
 	// the checkout's (TypeScript sources under modules/) must not be in the package. The one
 	// manifest is mqttc/tls's (below).
-	assert.deepEqual([...files].filter((f) => /(^|\/)manifest[^/]*\.json$/.test(f)), ["dist/tls/manifest.json"]);
+	assert.deepEqual([...files].filter((f) => /(^|\/)manifest[^/]*\.json$/.test(f)).sort(), ["dist/store/manifest.json", "dist/tls/manifest.json"]);
 	// The installed package is the tarball's.
 	for (const m of modules)
 		assert.ok(fs.existsSync(path.join(installed, distFile(m.name))), `${m.name} installed`);
@@ -186,6 +188,24 @@ test("npm pack: mqttc/tls is in a package scope of its own (named mqttc), whose 
 		const specifiers = ts.preProcessFile(fs.readFileSync(path.join(installed, "dist", file), "utf8"), true, true).importedFiles.map((f) => f.fileName);
 		assert.ok(!specifiers.some((spec) => /securesocket|tls/.test(spec)), `${file} imports ${specifiers}`);
 	}
+});
+
+test("npm pack: mqttc/store is in a package scope of its own, whose manifest is manifest_store.json's SDK part (File, LittleFS on ESP32, crc)", () => {
+	const scope = JSON.parse(fs.readFileSync(path.join(installed, "dist/store/package.json"), "utf8"));
+	assert.equal(scope.name, "mqttc");
+	const ours = JSON.parse(fs.readFileSync(path.join(ROOT, "manifest_store.json"), "utf8"));
+	const manifest = JSON.parse(fs.readFileSync(path.join(installed, "dist/store/manifest.json"), "utf8"));
+	assert.deepEqual(manifest.include, ["$(MODDABLE)/examples/manifest_base.json", "$(MODULES)/data/crc/manifest.json"]);
+	assert.deepEqual(manifest.platforms, ours.platforms);
+	assert.deepEqual(manifest.preload, ours.preload);
+	assert.equal(manifest.modules, undefined, "mcpack adds the modules");
+	// Only the store's modules import the SDK's file and crc: a plain app carries neither.
+	for (const file of fs.readdirSync(path.join(installed, "dist"), { recursive: true }).filter((f) => f.endsWith(".js"))) {
+		const specifiers = ts.preProcessFile(fs.readFileSync(path.join(installed, "dist", file), "utf8"), true, true).importedFiles.map((f) => f.fileName);
+		if (!/^(store\/store|mqttc\/stored|mqttc\/storelog)\.js$/.test(file.split(path.sep).join("/")))
+			assert.ok(!specifiers.some((spec) => spec === "file" || spec === "crc"), `${file} imports ${specifiers}`);
+	}
+	assert.match(fs.readFileSync(path.join(installed, "dist/store/store.d.ts"), "utf8"), /export default class Store implements SessionStore/);
 });
 
 test("npm pack: the AT entry imports the feature modules manifest_at.json includes (an npm app has no manifests: these imports bring them)", () => {

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The npm package in the real simulator: `npm pack` of a copy of the mqttc checkout, then
-// three apps (tests/sdk/pack-plain, pack-tls, pack-at), each copied to a temporary folder,
+// four apps (tests/sdk/pack-plain, pack-tls, pack-at, pack-store), each copied to a temporary folder,
 // `npm install <tarball>`, built with the SDK's mcpack (`mcpack mcconfig -m -p lin -t build`)
 // and run in mcsim under xvfb-run against mosquitto on 127.0.0.1 until it traces DONE.
 // See docs/npm-package.md. Not part of `node --test tests/`: it needs a built Moddable SDK.
 //
-//   node tests/sdk/mcpack-check.mjs [--mqttc DIR] [--out DIR] [--only plain,tls,at]
+//   node tests/sdk/mcpack-check.mjs [--mqttc DIR] [--out DIR] [--only plain,tls,at,store]
 //
 //   --mqttc DIR  the mqttc checkout to pack (default: the one holding this script)
 //   --out DIR    mcconfig's output folder, reused between runs (default: a temporary one)
@@ -19,9 +19,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startBroker, startTlsBroker } from "../lib/broker.mjs";
+import { startBroker, startTlsBroker, freePort } from "../lib/broker.mjs";
 import { makeCerts } from "../lib/certs.mjs";
-import { usage as runnerUsage, parseArguments, run, simulate as simulateApp } from "./runner.mjs";
+import { usage as runnerUsage, parseArguments, run, simulate as simulateApp, find } from "./runner.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -121,6 +121,19 @@ async function main() {
 		await scenario("at", async () => {
 			const so = await build("pack-at", { tmp, out, tarball, config });
 			return checkAt(await simulate(so, 30));
+		});
+		await scenario("store", async () => {
+			// Two boots on one store file (/tmp/<store>.mq in the simulator): the first, with no
+			// broker, stores 5 messages; the second restores and delivers them.
+			const store = `pack${process.pid}`;
+			const file = path.join("/tmp", `${store}.mq`);
+			cleanups.push(() => fs.rmSync(file, { force: true }));
+			const closed = await freePort();
+			const first = await simulate(await build("pack-store", { tmp, out, tarball, config: { host: "127.0.0.1", port: closed, phase: 1, store } }), 30);
+			if (find(first, /^DONE accepted 5$/) < 0) return `first boot: ${tail(first)}`;
+			if (!fs.existsSync(file)) return `no ${file} after the first boot`;
+			const second = await simulate(await build("pack-store", { tmp, out, tarball, config: { ...config, phase: 2, store } }), 30);
+			if (find(second, /^restored 5 unreadable 0$/) < 0 || find(second, /^DONE restored 5 sent 5$/) < 0) return `second boot: ${tail(second)}`;
 		});
 	}
 	finally {
