@@ -4,38 +4,19 @@
 // (--storage) afterwards. The first run builds the guest (cached in build/xtensa).
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { buildGuest } from "../hosts/xtensa/build.mjs";
+import { ROOT, runXtensa } from "./lib/xtensa-run.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const RUN = path.join(ROOT, "hosts", "xtensa", "run.mjs");
 const APP = path.join(ROOT, "tests", "apps", "xtensa-file");
 
 /** Run the app to "file done"; onLine sees each line as it arrives. */
-function run(args, onLine = () => {}) {
-	const child = spawn(process.execPath, [RUN, APP, ...args, "--until", "^file done$", "--timeout", "60"],
-		{ stdio: ["ignore", "pipe", "pipe"] });
-	const lines = [];
-	let stderr = "";
-	let partial = "";
-	child.stdout.setEncoding("utf8");
-	child.stdout.on("data", (text) => {
-		partial += text;
-		let at;
-		while ((at = partial.indexOf("\n")) >= 0) {
-			const line = partial.slice(0, at);
-			partial = partial.slice(at + 1);
-			lines.push(line);
-			onLine(line);
-		}
-	});
-	child.stderr.setEncoding("utf8");
-	child.stderr.on("data", (text) => { stderr += text; });
-	return new Promise((resolve) => child.on("exit", (code) => resolve({ code, lines, stderr })));
+async function run(args, onLine) {
+	const app = runXtensa(APP, [...args, "--until", "^file done$", "--timeout", "60"], onLine);
+	const code = await app.exited;
+	return { code, lines: app.lines, stderr: app.stderr };
 }
 
 /** The value of the line "name ..." */

@@ -11,17 +11,16 @@
 void *fxGetHostChunkValidate(txMachine *the, txSlot *slot, void *validator);
 txInteger _xsmcGetBuffer(txMachine *the, txSlot *slot, void **data, txUnsigned *count, txBoolean writable);
 
+/* One implementation for both widths: the register is 16 bits and a CRC8 runs in its top
+ * byte (polynomial and initial value shifted up 8, its low byte stays 0), so the table and
+ * the step r = (r << 8) ^ table[(r >> 8) ^ byte] are the same for both. A CRC8's table
+ * takes 512 bytes rather than 256 (the store's is a CRC16). */
 typedef struct {
 	uint16_t initial, crc, xorOutput;
+	uint8_t shift;		/* 16 - width: where the CRC sits in the register */
 	uint8_t reflectInput, reflectOutput;
 	uint16_t table[256];
-} xtCRC16;
-
-typedef struct {
-	uint8_t initial, crc, xorOutput;
-	uint8_t reflectInput, reflectOutput;
-	uint8_t table[256];
-} xtCRC8;
+} xtCRC;
 
 static uint8_t reverse8(uint8_t b)
 {
@@ -46,9 +45,6 @@ static void xs_crc8_destructor(void *data)
 	(void)data;
 }
 
-#define crc16_state() ((xtCRC16 *)fxGetHostChunkValidate(the, &xsThis, (void *)xs_crc16_destructor))
-#define crc8_state() ((xtCRC8 *)fxGetHostChunkValidate(the, &xsThis, (void *)xs_crc8_destructor))
-
 /* The constructor's arguments, as the SDK reads them: integers, missing ones 0. */
 static int argument(txMachine *the, int index)
 {
@@ -68,16 +64,17 @@ static const uint8_t *buffer_bytes(txMachine *the, uint32_t *length)
 	return data;
 }
 
-/* ---- CRC16: most significant bit first; reflection is of each input byte and of the result ---- */
-
-static void xs_crc16_constructor(txMachine *the)
+/* Most significant bit first; reflection is of each input byte and of the result. */
+static void crc_construct(txMachine *the, int width)
 {
-	int polynomial = argument(the, 0), i, bit;
-	xtCRC16 crc;
-	crc.initial = crc.crc = (uint16_t)argument(the, 1);
+	int shift = 16 - width, i, bit;
+	uint16_t polynomial = (uint16_t)((uint32_t)argument(the, 0) << shift);
+	xtCRC crc;
+	crc.shift = (uint8_t)shift;
+	crc.initial = crc.crc = (uint16_t)((uint32_t)argument(the, 1) << shift);
 	crc.reflectInput = argument(the, 2) != 0;
 	crc.reflectOutput = argument(the, 3) != 0;
-	crc.xorOutput = (uint16_t)argument(the, 4);
+	crc.xorOutput = (uint16_t)(argument(the, 4) & (0xFFFF >> shift));
 	for (i = 0; i < 256; i++) {
 		uint16_t r = (uint16_t)(i << 8);
 		for (bit = 0; bit < 8; bit++)
@@ -87,11 +84,17 @@ static void xs_crc16_constructor(txMachine *the)
 	xsSetHostChunk(xsThis, &crc, sizeof(crc));
 }
 
-static void xs_crc16_checksum(txMachine *the)
+/* the validator (the class's destructor) keeps each class's methods off the other's instances */
+static xtCRC *crc_state(txMachine *the, txDestructor validator)
+{
+	return (xtCRC *)fxGetHostChunkValidate(the, &xsThis, (void *)validator);
+}
+
+static void crc_checksum(txMachine *the, txDestructor validator)
 {
 	uint32_t length, i;
 	const uint8_t *bytes = buffer_bytes(the, &length);
-	xtCRC16 *crc = crc16_state();
+	xtCRC *crc = crc_state(the, validator);
 	uint16_t r = crc->crc, result;
 	if (crc->reflectInput) {
 		for (i = 0; i < length; i++)
@@ -102,56 +105,40 @@ static void xs_crc16_checksum(txMachine *the)
 			r = (uint16_t)((r << 8) ^ crc->table[(r >> 8) ^ bytes[i]]);
 	}
 	crc->crc = r;
-	result = crc->reflectOutput ? reverse16(r) : r;
+	/* reflecting all 16 bits brings a CRC8 down to the low byte, reflected */
+	result = crc->reflectOutput ? reverse16(r) : (uint16_t)(r >> crc->shift);
 	xsResult = xsInteger(result ^ crc->xorOutput);
 }
 
-static void xs_crc16_reset(txMachine *the)
+static void xs_crc16_constructor(txMachine *the)
 {
-	xtCRC16 *crc = crc16_state();
-	crc->crc = crc->initial;
+	crc_construct(the, 16);
 }
-
-/* ---- CRC8 ---- */
 
 static void xs_crc8_constructor(txMachine *the)
 {
-	int polynomial = argument(the, 0), i, bit;
-	xtCRC8 crc;
-	crc.initial = crc.crc = (uint8_t)argument(the, 1);
-	crc.reflectInput = argument(the, 2) != 0;
-	crc.reflectOutput = argument(the, 3) != 0;
-	crc.xorOutput = (uint8_t)argument(the, 4);
-	for (i = 0; i < 256; i++) {
-		uint8_t r = (uint8_t)i;
-		for (bit = 0; bit < 8; bit++)
-			r = (r & 0x80) ? (uint8_t)((r << 1) ^ polynomial) : (uint8_t)(r << 1);
-		crc.table[i] = r;
-	}
-	xsSetHostChunk(xsThis, &crc, sizeof(crc));
+	crc_construct(the, 8);
+}
+
+static void xs_crc16_checksum(txMachine *the)
+{
+	crc_checksum(the, xs_crc16_destructor);
 }
 
 static void xs_crc8_checksum(txMachine *the)
 {
-	uint32_t length, i;
-	const uint8_t *bytes = buffer_bytes(the, &length);
-	xtCRC8 *crc = crc8_state();
-	uint8_t r = crc->crc;
-	if (crc->reflectInput) {
-		for (i = 0; i < length; i++)
-			r = crc->table[r ^ reverse8(bytes[i])];
-	}
-	else {
-		for (i = 0; i < length; i++)
-			r = crc->table[r ^ bytes[i]];
-	}
-	crc->crc = r;
-	xsResult = xsInteger((crc->reflectOutput ? reverse8(r) : r) ^ crc->xorOutput);
+	crc_checksum(the, xs_crc8_destructor);
+}
+
+static void xs_crc16_reset(txMachine *the)
+{
+	xtCRC *crc = crc_state(the, xs_crc16_destructor);
+	crc->crc = crc->initial;
 }
 
 static void xs_crc8_reset(txMachine *the)
 {
-	xtCRC8 *crc = crc8_state();
+	xtCRC *crc = crc_state(the, xs_crc8_destructor);
 	crc->crc = crc->initial;
 	xsResult = xsThis;
 }
@@ -162,20 +149,18 @@ static void xs_crc_close(txMachine *the)
 	xsSetHostData(xsThis, NULL);
 }
 
+/* instances are host objects holding the state chunk, with their class's destructor */
+static const xtHostFunction functions[] = {
+	{"CRC16", xs_crc16_constructor, 5, xs_crc16_destructor},
+	{"CRC8", xs_crc8_constructor, 5, xs_crc8_destructor},
+	{"crc16Checksum", xs_crc16_checksum, 1},
+	{"crc16Reset", xs_crc16_reset, 0},
+	{"crc8Checksum", xs_crc8_checksum, 1},
+	{"crc8Reset", xs_crc8_reset, 0},
+	{"crcClose", xs_crc_close, 0},
+};
+
 void xt_crc_install(txMachine *the, txSlot *host)
 {
-	/* xsVar(1) and xsVar(2) are the caller's scratch slots; instances are host objects that
-	 * hold the state chunk, with their class's destructor */
-	xt_host_class(the, host, "CRC16", xs_crc16_constructor, 5, xs_crc16_destructor);
-	xt_host_class(the, host, "CRC8", xs_crc8_constructor, 5, xs_crc8_destructor);
-	xsVar(1) = xsNewHostFunction(xs_crc16_checksum, 1);
-	xsSet(*host, xsID("crc16Checksum"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_crc16_reset, 0);
-	xsSet(*host, xsID("crc16Reset"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_crc8_checksum, 1);
-	xsSet(*host, xsID("crc8Checksum"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_crc8_reset, 0);
-	xsSet(*host, xsID("crc8Reset"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_crc_close, 0);
-	xsSet(*host, xsID("crcClose"), xsVar(1));
+	xt_host_functions(the, host, functions, XT_COUNT(functions));
 }

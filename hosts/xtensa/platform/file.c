@@ -226,26 +226,20 @@ static void xs_file_rename(txMachine *the)
 	xsResult = xsBoolean(reply.status == 1);
 }
 
+static const xtHostFunction functions[] = {
+	{"File", xs_file_constructor, 2, xs_file_destructor},
+	{"fileRead", xs_file_read, 2},
+	{"fileWrite", xs_file_write, 1},
+	{"fileClose", xs_file_close, 0},
+	{"fileLength", xs_file_get_length, 0},
+	{"fileGetPosition", xs_file_get_position, 0},
+	{"fileSetPosition", xs_file_set_position, 1},
+	{"fileDelete", xs_file_delete, 1},
+	{"fileExists", xs_file_exists, 1},
+	{"fileRename", xs_file_rename, 2},
+};
+
 void xt_file_install(txMachine *the, txSlot *host)
 {
-	/* xsVar(1) and xsVar(2) are the caller's scratch slots */
-	xt_host_class(the, host, "File", xs_file_constructor, 2, xs_file_destructor);
-	xsVar(1) = xsNewHostFunction(xs_file_read, 2);
-	xsSet(*host, xsID("fileRead"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_file_write, 1);
-	xsSet(*host, xsID("fileWrite"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_file_close, 0);
-	xsSet(*host, xsID("fileClose"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_file_get_length, 0);
-	xsSet(*host, xsID("fileLength"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_file_get_position, 0);
-	xsSet(*host, xsID("fileGetPosition"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_file_set_position, 1);
-	xsSet(*host, xsID("fileSetPosition"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_file_delete, 1);
-	xsSet(*host, xsID("fileDelete"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_file_exists, 1);
-	xsSet(*host, xsID("fileExists"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_file_rename, 2);
-	xsSet(*host, xsID("fileRename"), xsVar(1));
+	xt_host_functions(the, host, functions, XT_COUNT(functions));
 }

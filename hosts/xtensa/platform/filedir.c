@@ -71,14 +71,14 @@ static void xs_directory_delete(txMachine *the)
 	directory(the, XT_DIR_DELETE);
 }
 
+static const xtHostFunction functions[] = {
+	{"Iterator", xs_iterator_constructor, 1, xs_iterator_destructor},
+	{"iteratorNext", xs_iterator_next, 0},
+	{"directoryCreate", xs_directory_create, 1},
+	{"directoryDelete", xs_directory_delete, 1},
+};
+
 void xt_filedir_install(txMachine *the, txSlot *host)
 {
-	/* xsVar(1) and xsVar(2) are the caller's scratch slots */
-	xt_host_class(the, host, "Iterator", xs_iterator_constructor, 1, xs_iterator_destructor);
-	xsVar(1) = xsNewHostFunction(xs_iterator_next, 0);
-	xsSet(*host, xsID("iteratorNext"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_directory_create, 1);
-	xsSet(*host, xsID("directoryCreate"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_directory_delete, 1);
-	xsSet(*host, xsID("directoryDelete"), xsVar(1));
+	xt_host_functions(the, host, functions, XT_COUNT(functions));
 }

@@ -86,7 +86,7 @@ static void xs_stack_depth(txMachine *the)
 	xsResult = xsInteger((xsIntegerValue)(the->stackTop - the->stack));
 }
 
-void xt_host_class(txMachine *the, txSlot *host, const char *name, txCallback constructor, int length, txDestructor destructor)
+static void host_class(txMachine *the, txSlot *host, const char *name, txCallback constructor, int length, txDestructor destructor)
 {
 	/* the prototype is a host object: XS makes each instance one too, with its destructor;
 	 * the base flag (what XS_CODE_CLASS sets) has `new` create `this` from new.target */
@@ -95,6 +95,25 @@ void xt_host_class(txMachine *the, txSlot *host, const char *name, txCallback co
 	xsVar(2).value.reference->next->flag |= XS_BASE_FLAG;
 	xsSet(*host, xsID(name), xsVar(2));
 }
+
+void xt_host_functions(txMachine *the, txSlot *host, const xtHostFunction *functions, int count)
+{
+	int i;
+	for (i = 0; i < count; i++) {
+		const xtHostFunction *f = &functions[i];
+		if (f->destructor)
+			host_class(the, host, f->name, f->callback, f->length, f->destructor);
+		else {
+			xsVar(1) = xsNewHostFunction(f->callback, f->length);
+			xsSet(*host, xsID(f->name), xsVar(1));
+		}
+	}
+}
+
+static const xtHostFunction functions[] = {
+	{"instructions", xs_instructions, 0},
+	{"stackDepth", xs_stack_depth, 0},
+};
 
 void xt_globals_install(txMachine *the, txSlot *host)
 {
@@ -111,8 +130,5 @@ void xt_globals_install(txMachine *the, txSlot *host)
 	xsVar(1) = xsGet(xsGlobal, xsID("String"));
 	xsVar(2) = xsNewHostFunction(xs_string_from_array_buffer, 3);
 	xsDefine(xsVar(1), xsID("fromArrayBuffer"), xsVar(2), xsDontEnum);
-	xsVar(1) = xsNewHostFunction(xs_instructions, 0);
-	xsSet(*host, xsID("instructions"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_stack_depth, 0);
-	xsSet(*host, xsID("stackDepth"), xsVar(1));
+	xt_host_functions(the, host, functions, XT_COUNT(functions));
 }

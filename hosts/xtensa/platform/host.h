@@ -43,8 +43,17 @@ void xt_crc_install(txMachine *the, txSlot *host);
 
 /* globals.c: trace, ArrayBuffer.fromString, String.fromArrayBuffer, the `xtensa` module's functions */
 void xt_globals_install(txMachine *the, txSlot *host);
-/* host[name] = a class whose constructor and instances are host ones (uses xsVar(1), xsVar(2)) */
-void xt_host_class(txMachine *the, txSlot *host, const char *name, txCallback constructor, int length, txDestructor destructor);
+/* What a module puts on the host object: host[name] = a host function or, with a
+ * destructor, a class whose constructor and instances are host ones. */
+typedef struct {
+	const char *name;
+	txCallback callback;
+	int length;
+	txDestructor destructor;
+} xtHostFunction;
+#define XT_COUNT(table) ((int)(sizeof(table) / sizeof((table)[0])))
+/* uses xsVar(1) and xsVar(2), the caller's scratch slots */
+void xt_host_functions(txMachine *the, txSlot *host, const xtHostFunction *functions, int count);
 
 /* main.c: run promise jobs queued by the last turn */
 void xt_run_jobs(txMachine *the);

@@ -331,17 +331,15 @@ void xt_socket_flush(txMachine *the)
 	}
 }
 
+static const xtHostFunction functions[] = {
+	{"socketOpen", xs_socket_open, 2},
+	{"socketRead", xs_socket_read, 2},
+	{"socketWrite", xs_socket_write, 1},
+	{"socketClose", xs_socket_close, 0},
+	{"socketGet", xs_socket_get, 1},
+};
+
 void xt_socket_install(txMachine *the, txSlot *host)
 {
-	/* xsVar(1) and xsVar(2) are the caller's scratch slots */
-	xsVar(1) = xsNewHostFunction(xs_socket_open, 2);
-	xsSet(*host, xsID("socketOpen"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_socket_read, 2);
-	xsSet(*host, xsID("socketRead"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_socket_write, 1);
-	xsSet(*host, xsID("socketWrite"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_socket_close, 0);
-	xsSet(*host, xsID("socketClose"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_socket_get, 1);
-	xsSet(*host, xsID("socketGet"), xsVar(1));
+	xt_host_functions(the, host, functions, XT_COUNT(functions));
 }

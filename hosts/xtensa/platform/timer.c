@@ -176,17 +176,15 @@ int xt_timer_run(txMachine *the)
 	}
 }
 
+static const xtHostFunction functions[] = {
+	{"timerSet", xs_timer_set, 3},
+	{"timerRepeat", xs_timer_repeat, 2},
+	{"timerSchedule", xs_timer_schedule, 3},
+	{"timerClear", xs_timer_clear, 1},
+	{"timerDelay", xs_timer_delay, 1},
+};
+
 void xt_timer_install(txMachine *the, txSlot *host)
 {
-	/* xsVar(1) and xsVar(2) are the caller's scratch slots */
-	xsVar(1) = xsNewHostFunction(xs_timer_set, 3);
-	xsSet(*host, xsID("timerSet"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_timer_repeat, 2);
-	xsSet(*host, xsID("timerRepeat"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_timer_schedule, 3);
-	xsSet(*host, xsID("timerSchedule"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_timer_clear, 1);
-	xsSet(*host, xsID("timerClear"), xsVar(1));
-	xsVar(1) = xsNewHostFunction(xs_timer_delay, 1);
-	xsSet(*host, xsID("timerDelay"), xsVar(1));
+	xt_host_functions(the, host, functions, XT_COUNT(functions));
 }
