@@ -30,6 +30,7 @@ async function stream({ qos, pad, count, nostore = false, id, platform = "lin" }
 	const start = Date.now();
 	await app.waitFor(/^stream done$/m, 120000);
 	const ms = Date.now() - start;
+	await new Promise((resolve) => setTimeout(resolve, 1500));     // the last DONE records: written within 1 s
 	const bytes = app.files.stored, changes = app.files.changes;
 	await app.stop();
 	fs.rmSync(storage, { recursive: true, force: true });
