@@ -19,7 +19,7 @@ import { Session } from "mqttc/session";
 import { Outbox } from "mqttc/outbox";
 import { EventQueue } from "mqttc/events";
 import { Decoder, MIN_RX_SIZE } from "mqttc/decoder";
-import type { AcksModule, CreateOptions, DeferredAcks, FailoverModule, FailoverRing, SessionSource, SslOptions, TlsModule, Transport } from "mqttc/types";
+import type { AcksModule, CreateOptions, DeferredAcks, FailoverModule, FailoverRing, SessionSource, SslOptions, TlsModule, Transport, WsModule } from "mqttc/types";
 
 /**
  * A client for `host:port`, or null when an argument is invalid (the reason is traced).
@@ -73,6 +73,12 @@ function build(host: unknown, port: unknown, ssl: unknown, opts: unknown): MqttC
 		const settings = tls.tlsSettings(ssl as true | SslOptions);
 		if (typeof settings === "string") return settings;
 		transport = tls.transport(settings);
+	}
+	if (options.websocket !== undefined && options.websocket !== false) {
+		const module = feature("mqttc/ws", "websocket") as WsModule | string;
+		const ws = typeof module === "string" ? module : module.transport(options.websocket, transport);
+		if (typeof ws === "string") return ws;
+		transport = ws;
 	}
 	const store = options.store as SessionSource | undefined;
 	if (store !== undefined && (store === null || typeof store.session !== "function")) return "store must be a Store of mqttc/store: include mqttc's manifest_store.json";

@@ -97,6 +97,18 @@ declare module "mqttc" {
 		 * returns, and come back after a reboot. One client uses a store at a time.
 		 */
 		store?: SessionStore;
+		/**
+		 * MQTT over WebSocket (include mqttc's manifest_ws.json): true (path "/mqtt") or
+		 * {path}; the upgrade asks for the subprotocol "mqtt" and must get it. With `ssl` it
+		 * runs over TLS (wss). Frames are masked with a random key per frame.
+		 */
+		websocket?: boolean | WsOptions;
+	}
+
+	/** `opts.websocket` as a table. */
+	export interface WsOptions {
+		/** The HTTP path of the upgrade (default "/mqtt"; RabbitMQ's web_mqtt: "/ws"). */
+		path?: string;
 	}
 
 	/** A durable session store as the app sees it (mqttc/store's Store). */

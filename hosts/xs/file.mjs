@@ -22,7 +22,27 @@ import fs from "node:fs";
 import path from "node:path";
 
 export const F_OPEN = 1, F_READ = 2, F_WRITE = 3, F_CLOSE = 4, F_LENGTH = 5, F_DELETE = 6,
-	F_EXISTS = 7, F_RENAME = 8, F_CRC = 9;
+	F_EXISTS = 7, F_RENAME = 8, F_CRC = 9, F_LOGICAL = 10;
+
+/**
+ * The calls of the small native data modules (`crc`, `logical`), which need no storage:
+ * u8 operation, then its arguments; returns the answer's bytes.
+ * @param {Uint8Array} payload
+ */
+export function natives(payload) {
+	const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+	if (payload[0] === F_CRC)
+		return int32(crc16(view.getUint16(1, true), view.getUint16(3, true), payload[5] === 1, payload.subarray(6)));
+	if (payload[0] === F_LOGICAL) {
+		// u8 op (0 xor, 1 and, 2 or), u32 dst length, dst, src: dst combined with src repeated
+		const length = view.getUint32(2, true);
+		const dst = payload.slice(6, 6 + length), src = payload.subarray(6 + length);
+		for (let i = 0, j = 0; i < dst.length; i++, j = (j + 1) % src.length)
+			dst[i] = payload[1] === 0 ? dst[i] ^ src[j] : payload[1] === 1 ? dst[i] & src[j] : dst[i] | src[j];
+		return dst;
+	}
+	throw new Error(`unknown operation ${payload[0]}`);
+}
 
 /** Thrown to the host when the power is cut. */
 export class PowerCut extends Error {}
@@ -76,7 +96,7 @@ export class FileModel {
 					}
 				}) ? 1 : 0);
 			}
-			case F_CRC: return int32(crc16(view.getUint16(1, true), view.getUint16(3, true), payload[5] === 1, payload.subarray(6)));
+			case F_CRC: return natives(payload);
 		}
 		throw new Error(`file: unknown operation ${op}`);
 	}

@@ -22,7 +22,7 @@ import tls from "node:tls";
 import { readManifest, stageApp } from "./manifest.mjs";
 import { K, OP, encodeMessage, decodeRecords } from "./protocol.mjs";
 import { CryptModel } from "./crypt.mjs";
-import { FileModel, PowerCut } from "./file.mjs";
+import { FileModel, PowerCut, natives, F_CRC } from "./file.mjs";
 
 export { readManifest, stageApp, parseConfigArg } from "./manifest.mjs";
 
@@ -467,9 +467,12 @@ class XsApp {
 					break;
 				case OP.FILE:
 					try {
-						if (!this.files)
+						if (payload[0] >= F_CRC)
+							answer = natives(payload);
+						else if (!this.files)
 							throw new Error("the app includes no file manifest");
-						answer = this.files.apply(payload);
+						else
+							answer = this.files.apply(payload);
 					}
 					catch (e) {
 						if (e instanceof PowerCut) {

@@ -57,6 +57,8 @@ export const SDK_HOST_MODULES = {
 	"crypt": ["crypt.js", /crypt\/(tls|tls_common|tls_419|digest\/manifest)\.json$/],
 	"file": ["file.js", /files\/file\/manifest(_littlefs)?\.json$/],
 	"crc": ["crc.js", /data\/crc\/manifest\.json$/],
+	// no manifest of its own in the SDK: an app names the module ("logical": "$(MODULES)/data/logical/*")
+	"logical": ["logical.js", /^$/],
 };
 
 const PLATFORM = "lin";
@@ -69,6 +71,7 @@ const PLATFORM = "lin";
  * @property {Record<string, unknown>} config
  * @property {string[]} includes           project manifests read, in order
  * @property {string[]} sdkIncludes        SDK manifests satisfied by the host
+ * @property {string[]} sdkModules         SDK modules named in `modules` (e.g. "logical": "$(MODULES)/data/logical/*")
  * @property {string[]} warnings
  */
 
@@ -86,7 +89,7 @@ export function readManifest(appDirOrFile, options = {}) {
 	if (!fs.existsSync(file))
 		throw new Error(`manifest not found: ${file}`);
 	/** @type {Manifest} */
-	const result = { file, modules: new Map(), preload: [], config: {}, includes: [], sdkIncludes: [], warnings: [] };
+	const result = { file, modules: new Map(), preload: [], config: {}, includes: [], sdkIncludes: [], sdkModules: [], warnings: [] };
 	/** @type {Record<string, string>} */
 	const variables = {};
 	for (const [k, v] of Object.entries(env))
@@ -260,6 +263,8 @@ function addModules(modules, file, dir, result, variables) {
 		if (own.length < specs.length && own.length === 0) {
 			if (key !== "*" && !(key in HOST_MODULES) && !(key in SDK_HOST_MODULES))
 				result.warnings.push(`${file}: module "${key}" comes from the Moddable SDK and is not emulated by the XS host`);
+			else if (key in SDK_HOST_MODULES)
+				result.sdkModules.push(key);
 			continue;
 		}
 		if (key === "*") {
@@ -372,7 +377,7 @@ export async function stageApp(manifest, options = {}) {
 	for (const [name, file] of Object.entries(HOST_MODULES))
 		sources.set(name, { file: path.join(GUEST_DIR, file) });
 	for (const [name, [file, includes]] of Object.entries(SDK_HOST_MODULES))
-		if (manifest.sdkIncludes.some((include) => includes.test(include)))
+		if (manifest.sdkIncludes.some((include) => includes.test(include)) || manifest.sdkModules.includes(name))
 			sources.set(name, { file: path.join(GUEST_DIR, file) });
 	for (const [name, entry] of manifest.modules) {
 		if (name.startsWith("xs-host/"))

@@ -164,7 +164,7 @@ export class Link {
 			}
 			this.lost("connect", "connect", this.status !== 1 ? "socket error before CONNACK" : transport ? transport.failure(this.socket) : "connection failed");
 		}
-		else this.lost("network", "other", "socket error");
+		else this.lost("network", "other", this.transport?.broken?.(this.socket) ?? "socket error");
 	}
 
 	sendConnect(): void {

@@ -60,6 +60,9 @@ export interface CreateOptions {
 	/** A durable session: a `Store` of mqttc/store (manifest_store.json) that keeps the outbox
 	 * and the received QoS 2 ids on storage, across reboots. */
 	store?: SessionStore;
+	/** MQTT over WebSocket (mqttc/ws, manifest_ws.json): true (path "/mqtt") or {path};
+	 * with `ssl`, over TLS (wss). */
+	websocket?: boolean | WsOptions;
 }
 
 /** A durable session store as the app sees it (mqttc/store's Store). */
@@ -215,6 +218,20 @@ export interface Transport {
 	failure(socket: LinkSocket | undefined, error?: unknown): string;
 	/** Said in traces after the address: " (TLS)". */
 	readonly label: string;
+	/** Why an open connection ended with -2, when the transport knows (a WebSocket frame
+	 * RFC 6455 forbids): the `error` event's text instead of "socket error". */
+	broken?(socket: LinkSocket | undefined): string | undefined;
+}
+
+/** `opts.websocket` as a table (mqttc/ws). */
+export interface WsOptions {
+	/** The HTTP path of the upgrade (default "/mqtt"; RabbitMQ's web_mqtt: "/ws"). */
+	path?: string;
+}
+
+/** The default export of mqttc/ws. */
+export interface WsModule {
+	transport(options: true | WsOptions, inner: Transport | undefined): Transport | string;
 }
 
 /** The default export of mqttc/tls, which the client takes with Modules.importNow. */
