@@ -174,6 +174,29 @@ test("cleanSession false: the subscription and the QoS 1 messages published whil
 	await driver.call("sess2", "close");
 });
 
+test("over WebSocket (web_mqtt, path /ws): connect, QoS 0 and 1 both ways, QoS 2 downgraded once, retained, reconnect after the WebSocket drops", async () => {
+	const ws = { websocket: { path: "/ws" } };
+	await connected(driver, "ws", a.wsPort, { opts: ws, keepalive: 30 });
+	await driver.call("ws", "autoreconn", true, 200);
+	await driver.call("ws", "subscribe", "wsr/#", 1);
+	await driver.waitEvent("ws", "suback");
+	for (const qos of [0, 1, 2]) await driver.call("ws", "publish", `wsr/q${qos}`, `over ws ${qos}`, qos);
+	for (const qos of [0, 1, 2]) await driver.waitEvent("ws", "recv", (e) => e.payload === `over ws ${qos}`);
+	const downgraded = await driver.waitEvent("ws", "sent", (e) => e.metas?.downgraded === true);
+	assert.equal(downgraded.metas.qos, 1);
+	const kept = await driver.call("ws", "publish", "wsr/kept", "retained over ws", 1, 1);
+	await driver.waitEvent("ws", "sent", (e) => e.data === kept);
+	await connected(driver, "ws2", a.wsPort, { opts: ws });
+	await driver.call("ws2", "subscribe", "wsr/kept", 1);
+	assert.equal((await driver.waitEvent("ws2", "recv", (e) => e.payload === "retained over ws")).metas.retain, 1);
+	// the broker closes the WebSocket of a client id taken over: ws reconnects by itself
+	await connected(driver, "thief", a.wsPort, { opts: ws, id: "ws" });
+	await driver.waitEvent("ws", "disconnect");
+	await driver.call("thief", "close");
+	await driver.waitEvent("ws", "conack");
+	for (const name of ["ws", "ws2"]) await driver.call(name, "close");
+});
+
 test("failover: node A stops; the device reconnects to node B, its subscription is restored, every QoS 1 message is accounted for", async () => {
 	const watcher = await mosquittoSub(b.port, ["-t", "fleet/dev/up", "-q", "1"]);
 	try {

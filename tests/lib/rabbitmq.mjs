@@ -60,11 +60,14 @@ async function makeNode(base, epmd, cookie, name, config) {
 	const home = join(dir, "home");
 	mkdirSync(home, { recursive: true });
 	writeFileSync(join(home, ".erlang.cookie"), cookie, { mode: 0o400 });
-	const ports = { amqp: await freePort(), mqtt: await freePort(), dist: await freePort(), cli: await freePort() };
+	const ports = { amqp: await freePort(), mqtt: await freePort(), ws: await freePort(), dist: await freePort(), cli: await freePort() };
 	const conf = join(dir, "rabbitmq.conf");
 	writeFileSync(conf, [
 		`listeners.tcp.default = 127.0.0.1:${ports.amqp}`,
 		`mqtt.listeners.tcp.default = 127.0.0.1:${ports.mqtt}`,
+		// MQTT over WebSocket (rabbitmq_web_mqtt): path /ws, subprotocol mqtt
+		`web_mqtt.tcp.ip = 127.0.0.1`,
+		`web_mqtt.tcp.port = ${ports.ws}`,
 		"mqtt.allow_anonymous = true",
 		"loopback_users = none",
 		"log.console = false",
@@ -72,7 +75,7 @@ async function makeNode(base, epmd, cookie, name, config) {
 		...config,
 	].join("\n") + "\n");
 	const plugins = join(dir, "enabled_plugins");
-	writeFileSync(plugins, "[rabbitmq_mqtt].\n");
+	writeFileSync(plugins, "[rabbitmq_mqtt,rabbitmq_web_mqtt].\n");
 	const node = `${name}@localhost`;
 	const env = {
 		PATH: process.env.PATH,
@@ -112,6 +115,8 @@ async function makeNode(base, epmd, cookie, name, config) {
 		name: node,
 		ports,
 		get port() { return ports.mqtt; },
+		/** The web_mqtt listener (path /ws). */
+		get wsPort() { return ports.ws; },
 		dir,
 		ctl,
 		/** Starts the node and waits until it has booted: its MQTT listener opens before the
