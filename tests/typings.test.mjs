@@ -4,7 +4,7 @@
 // and every event and disconnect reason the client emits is declared.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -111,4 +111,29 @@ test("the AT engine's typings (typings/mqttc-at.d.ts): an app type-checks, misus
 	assert.deepEqual([...failing].filter((l) => !marked.has(l)), [], "nothing else fails");
 	const manifest = JSON.parse(readFileSync(join(ROOT, "manifest_at.json"), "utf8"));
 	assert.deepEqual(manifest.typescript?.tsconfig?.compilerOptions?.types, ["./typings/mqttc-at"]);
+});
+
+test("mcconfig's tsc finds a declaration for every module mqttc imports: @moddable/typings, the SDK's own, or a typings file the manifest names", () => {
+	// mcconfig type-checks each .ts module with the manifests' "typescript" types; an SDK module
+	// without a declaration anywhere (the SDK ships none for `logical`) fails the device build
+	// (TS7016) while the XS host, which only transpiles, runs it: found in mcsim, kept here.
+	const typingsDir = join(ROOT, "node_modules/@moddable/typings");
+	const sdkDeclared = new Set(["crypt"]);          // the SDK's own typings/crypt.d.ts (typings/crypt-*.d.ts mirror it)
+	const declared = (file) => [...readFileSync(file, "utf8").matchAll(/declare module "([^"]+)"/g)].map((m) => m[1]);
+	for (const name of readdirSync(typingsDir, { recursive: true }).filter((f) => String(f).endsWith(".d.ts")))
+		for (const module of declared(join(typingsDir, String(name)))) sdkDeclared.add(module);
+	const manifests = ["manifest.json", ...readdirSync(ROOT).filter((f) => /^manifest_\w+\.json$/.test(f))];
+	for (const file of manifests) {
+		const manifest = JSON.parse(readFileSync(join(ROOT, file), "utf8"));
+		const types = manifest.typescript?.tsconfig?.compilerOptions?.types ?? [];
+		const own = new Set(types.flatMap((type) => declared(join(ROOT, `${type}.d.ts`))));
+		for (const [name, source] of Object.entries(manifest.modules ?? {})) {
+			if (typeof source !== "string" || !source.startsWith("./modules/") || source.includes("*")) continue;
+			const text = readFileSync(join(ROOT, `${source}.ts`), "utf8");
+			for (const { fileName: spec } of ts.preProcessFile(text, true, true).importedFiles) {
+				if (spec.startsWith("mqttc") || spec === "mc/config") continue;
+				assert.ok(sdkDeclared.has(spec) || own.has(spec), `${file}: ${name} imports "${spec}", which no typings declare for mcconfig (add a typings file to the manifest's typescript types)`);
+			}
+		}
+	}
 });

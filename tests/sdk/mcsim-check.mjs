@@ -633,6 +633,23 @@ async function main() {
 			}
 		}
 
+		if (wanted("10")) {
+			const name = "10 MQTT over WebSocket (Aedes behind ws): QoS 0/1/2 and a 10 KB message through a 4 KB rxSize";
+			const { startAedesWs } = await import("../lib/ws-broker.mjs");
+			const wsBroker = await startAedesWs();
+			cleanups.push(() => wsBroker.stop());
+			const so = await buildOrFail("ws", { host, port: wsBroker.port, path: "/mqtt", topic: "mqttc/sdkcheck/ws" }, [name]);
+			if (so) {
+				const lines = await simulate(so, 30);
+				const done = lines.find((line) => line.startsWith("DONE recv"));
+				const upgrade = wsBroker.upgrades[0];
+				const why = !done ? `no DONE: ${tail(lines)}`
+					: done !== "DONE recv 4 bytes 10021 sent 3" && done !== "DONE recv 4 bytes 10021 sent 2" ? `counts: ${done}`
+					: upgrade?.["sec-websocket-protocol"] !== "mqtt" ? "the upgrade did not ask for mqtt" : undefined;
+				report(name, why, done && `${done}; ${lines.filter((l) => l.startsWith("recv")).length} recv events; upgrade ${upgrade?.["sec-websocket-version"]}`);
+			}
+		}
+
 		const atNames = {
 			"9a": ["9a AT: seed 002 sequence (OPEN, CONN, SUB, PUB, +ECMTRECV from mosquitto_pub)", atSeed002],
 			"9b": ["9b AT: 40 x 900 B QoS 1 through a 115200-baud UART give exactly 40 +ECMTRECV", atBurst],
