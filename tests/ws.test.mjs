@@ -5,9 +5,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import crypto from "node:crypto";
+import fs from "node:fs";
 import { startDriver, connected } from "./lib/driver.mjs";
 import { startAedesWs } from "./lib/ws-broker.mjs";
 import { bytes } from "./lib/byte-broker.mjs";
+import { makeCerts } from "./lib/certs.mjs";
 
 let driver, broker;
 before(async () => {
@@ -84,6 +86,28 @@ test("over WebSocket: a dropped WebSocket reconnects (autoreconn) and resends th
 	await driver.waitEvent("rc", "sent", (e) => e.data === id);
 	await driver.waitEvent("rc", "recv", (e) => e.payload === "while away");
 	await driver.call("rc", "close");
+});
+
+test("over WebSocket over TLS (wss): the CA verified, QoS 1 both ways; a wrong CA is refused before any upgrade", async (t) => {
+	const certs = makeCerts();
+	t.after(() => certs.cleanup());
+	const secure = await startAedesWs({ tls: { cert: fs.readFileSync(certs.server.chain), key: fs.readFileSync(certs.server.key) } });
+	t.after(() => secure.stop());
+	await connected(driver, "wss", secure.port, { opts: WS, ssl: { server_cert: certs.ca.pem } });
+	await driver.call("wss", "subscribe", "wss/t", 1);
+	await driver.waitEvent("wss", "suback");
+	const id = await driver.call("wss", "publish", "wss/t", "over TLS", 1);
+	await driver.waitEvent("wss", "sent", (e) => e.data === id);
+	await driver.waitEvent("wss", "recv", (e) => e.payload === "over TLS");
+	assert.equal(secure.upgrades.length, 1);
+	await driver.call("wss", "close");
+	assert.ok(await driver.create("wrongca", "127.0.0.1", secure.port, { server_cert: certs.selfSigned.pem }, WS));
+	await driver.call("wrongca", "connect");
+	const error = await driver.waitEvent("wrongca", "error");
+	assert.equal(error.data, "connect");
+	assert.match(error.payload, /TLS connection failed/);
+	assert.equal(secure.upgrades.length, 1, "no upgrade over an unverified connection");
+	await driver.call("wrongca", "close");
 });
 
 // ---- a hostile WebSocket server ------------------------------------------------------
@@ -173,6 +197,19 @@ test("hostile upgrade answers: a wrong or missing subprotocol, a refusal, a wron
 		assert.match(error.payload, reason);
 		assert.equal(disconnect.data, "connect");
 	}
+});
+
+test("a refused port (the lin simulator reports it connected, then the upgrade's write fails): error and disconnect connect, no abort", async () => {
+	const server = net.createServer();
+	await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+	const port = server.address().port;
+	await new Promise((resolve) => server.close(resolve));
+	assert.ok(await driver.create("nobody", "127.0.0.1", port, null, WS));
+	await driver.call("nobody", "connect");
+	assert.equal((await driver.waitEvent("nobody", "error")).data, "connect");
+	assert.equal((await driver.waitEvent("nobody", "disconnect")).data, "connect");
+	await driver.call("nobody", "close");
+	assert.equal(await driver.call("nobody", "state"), 0, "the app still answers");
 });
 
 test("frames split and joined: CONNACK in two fragments, then SUBACK and a PUBLISH in one frame", async () => {

@@ -9,6 +9,7 @@
  */
 
 import Logical from "logical";
+import { frameFault, frameHeader } from "mqttc/wsframe";
 import type { LinkSocket } from "mqttc/types";
 
 /** Header bytes of a frame we send, at most: 2, 8 of length, 4 of mask. */
@@ -48,7 +49,7 @@ export class WsSocket implements LinkSocket {
 		this.why = undefined;
 		this.state = 0;
 		this.answer = new Uint8Array(ANSWER_LIMIT);
-		this.answered = 0;
+		this.answered = -1;                     // -1 until the inner socket connects
 		this.head = new Uint8Array(14);
 		this.have = 0;
 		this.need = 2;
@@ -62,14 +63,26 @@ export class WsSocket implements LinkSocket {
 		this.keys = [new Uint8Array(4), new Uint8Array(4), new Uint8Array(4), new Uint8Array(4)];
 		this.callback = () => {};
 		this.check = check;
+		// Nothing may escape a socket callback: what throws here (a write to a socket the
+		// simulator called connected but was refused, an answer that is not text) ends it.
 		inner.callback = (message: number, value?: number) => {
-			if (this.state === 2) return;
-			if (message === 1 && this.state === 0) inner.write(ArrayBuffer.fromString(request));
-			else if (message === 2) this.received(new Uint8Array(inner.read(ArrayBuffer)));
-			else if (message === 3 && this.state === 1) this.callback(3, value);
-			else if (message < 0) {
-				if (this.state === 0) this.end(`WebSocket upgrade: connection ${message === -1 ? "closed" : "failed"} before the answer`);
-				else this.callback(message);
+			try {
+				if (this.state === 2) return;
+				if (message === 1 && this.state === 0) {
+					this.answered = 0;                  // connected: the answer may come
+					inner.write(ArrayBuffer.fromString(request));
+				}
+				else if (message === 2) this.received(new Uint8Array(inner.read(ArrayBuffer)));
+				else if (message === 3 && this.state === 1) this.callback(3, value);
+				else if (message < 0) {
+					// Before the inner socket connected, its own failure (refused, TLS) is the reason.
+					if (this.state === 0 && this.answered >= 0) this.end(`WebSocket upgrade: connection ${message === -1 ? "closed" : "failed"} before the answer`);
+					else if (this.state === 0) this.callback(-2);
+					else this.callback(message);
+				}
+			}
+			catch (e) {
+				if (this.state !== 2) this.end(`WebSocket: ${(e as Error)?.message ?? e}`);
 			}
 		};
 	}
@@ -130,10 +143,7 @@ export class WsSocket implements LinkSocket {
 			const rotated = keys[r];
 			for (let i = 0; i < 4; i++) rotated[i] = key >>> (8 * (3 - ((i + r) & 3))) & 0xFF;
 		}
-		const header: (ArrayBuffer | ArrayBufferView | number)[] = length < 126 ? [first, 0x80 | length]
-			: length < 65536 ? [first, 0x80 | 126, length >> 8, length & 0xFF]
-			: [first, 0x80 | 127, 0, 0, 0, 0, length >>> 24, (length >> 16) & 0xFF, (length >> 8) & 0xFF, length & 0xFF];
-		header.push(keys[0][0], keys[0][1], keys[0][2], keys[0][3]);
+		const header = frameHeader(first, length, keys[0]);
 		const masked = header.concat(parts);
 		this.mask(masked, header.length);
 		try {
@@ -246,16 +256,7 @@ export class WsSocket implements LinkSocket {
 		}
 		this.have = 0;
 		this.need = 0;
-		let why: string | undefined;
-		if (head[0] & 0x70) why = "reserved bits set";
-		else if (opcode === 1) why = "a text frame (MQTT takes binary frames)";
-		else if (opcode >= 8) {
-			if (opcode > 10) why = `unknown opcode ${opcode}`;
-			else if (!fin || length > 125) why = "a fragmented or long control frame";
-		}
-		else if (opcode > 2) why = `unknown opcode ${opcode}`;
-		else if (opcode === 0 && !this.fragmented) why = "a continuation frame without a message";
-		else if (opcode === 2 && this.fragmented) why = "a new message inside a fragmented one";
+		const why = frameFault(head[0], length, this.fragmented);
 		if (why !== undefined) return this.end(`WebSocket: ${why}`), false;
 		if (opcode < 8) this.fragmented = !fin;
 		this.opcode = opcode >= 8 ? opcode : 2;

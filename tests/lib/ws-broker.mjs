@@ -1,12 +1,14 @@
 // Aedes behind a WebSocket endpoint (the npm `ws` package): a real MQTT-over-WebSocket broker
 // on 127.0.0.1, as MQTT.js users run it. The upgrade must ask for the "mqtt" subprotocol.
 import http from "node:http";
+import https from "node:https";
 import { Aedes } from "aedes";
 import { WebSocketServer, createWebSocketStream } from "ws";
 
-export async function startAedesWs({ path = "/mqtt" } = {}) {
+/** `tls`: {cert, key} (PEM) for wss, capped at TLS 1.2 as Moddable's TLS is. */
+export async function startAedesWs({ path = "/mqtt", tls } = {}) {
 	const aedes = await Aedes.createBroker();
-	const server = http.createServer();
+	const server = tls ? https.createServer({ ...tls, maxVersion: "TLSv1.2" }) : http.createServer();
 	const wss = new WebSocketServer({ server, path, handleProtocols: (protocols) => (protocols.has("mqtt") ? "mqtt" : false) });
 	const upgrades = [];
 	const sockets = [];
