@@ -18,6 +18,7 @@ const bytecodeOnly = process.argv.includes("--bytecode");
 const app = bytecodeOnly ? undefined : await startCostApp();
 const rows = [];
 const binaryRows = [];
+const wsRows = [];
 if (app) try {
 	for (const qos of [0, 1, 2]) {
 		for (const size of [16, 64, 256, 4096]) {
@@ -35,6 +36,16 @@ if (app) try {
 		const publish = await measureScenario(app, { kind: "publish", qos, size: 64, binary: true });
 		binaryRows.push({ qos, payload: 64, "publish compute": publish.compute, "publish slots": publish.slots });
 	}
+	// The same client over WebSocket (mqttc/ws): the bench feeds frames, and Logical.xor (the
+	// masking) is a stand-in that does nothing, as cheap as a native call.
+	for (const qos of [0, 1, 2]) {
+		for (const size of [64, 4096]) {
+			const plain = rows.find((row) => row.qos === qos && row.payload === size);
+			const publish = await measureScenario(app, { kind: "publish", qos, size, opts: { websocket: true } });
+			const receive = await measureScenario(app, { kind: "receive", qos, size, opts: { websocket: true } });
+			wsRows.push({ qos, payload: size, "publish compute": publish.compute, "(TCP)": plain["publish compute"], "receive compute": receive.compute, "(TCP) ": plain["receive whole"], "publish slots": publish.slots, "receive slots": receive.slots });
+		}
+	}
 }
 finally {
 	await app.stop();
@@ -45,6 +56,8 @@ console.log("QoS 1/2 receive includes the client's acks); topic 16 bytes; @agori
 console.table(rows);
 console.log("\nPublish with a Uint8Array payload (the app's bytes; QoS 1/2 copy them into the outbox):\n");
 console.table(binaryRows);
+console.log("\nOver WebSocket (mqttc/ws; a frame per packet, masked), beside TCP:\n");
+console.table(wsRows);
 }
 
 // Release bytecode: every module compiled by the SDK's xsc (-e: no debug info), when available.

@@ -42,6 +42,7 @@ export class WsSocket implements LinkSocket {
 	/** The mask key of the frame being written, in its four rotations (a part that starts at
 	 * payload offset o is masked with rotation o % 4). */
 	declare keys: Uint8Array[];
+	declare key: DataView;
 
 	/** `request`: the upgrade; `check`: whether its answer accepts it. */
 	constructor(inner: LinkSocket, request: string, check: (answer: string) => string | undefined) {
@@ -60,7 +61,9 @@ export class WsSocket implements LinkSocket {
 		this.controlAt = 0;
 		this.data = [];
 		this.dataBytes = 0;
-		this.keys = [new Uint8Array(4), new Uint8Array(4), new Uint8Array(4), new Uint8Array(4)];
+		const twice = new ArrayBuffer(8);
+		this.key = new DataView(twice);
+		this.keys = [new Uint8Array(twice, 0, 4), new Uint8Array(twice, 1, 4), new Uint8Array(twice, 2, 4), new Uint8Array(twice, 3, 4)];
 		this.callback = () => {};
 		this.check = check;
 		// Nothing may escape a socket callback: what throws here (a write to a socket the
@@ -99,7 +102,8 @@ export class WsSocket implements LinkSocket {
 		}
 		data.length = 0;
 		this.dataBytes = 0;
-		return bytes.byteOffset === 0 && bytes.length === bytes.buffer.byteLength ? bytes.buffer as ArrayBuffer : bytes.slice().buffer;
+		const buffer = bytes.buffer as ArrayBuffer;
+		return bytes.byteOffset === 0 && bytes.length === buffer.byteLength ? buffer : buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
 	}
 
 	/** One binary frame of the parts (the link's packet or its pieces), all or nothing; with
@@ -137,12 +141,12 @@ export class WsSocket implements LinkSocket {
 			const part = parts[i];
 			length += typeof part === "number" ? 1 : part.byteLength;
 		}
-		const keys = this.keys;
+		// The key twice in 8 bytes: its rotation r (for a part at payload offset r mod 4) is
+		// the view keys[r] of bytes r..r+3.
 		const key = (Math.random() * 0x100000000) >>> 0;
-		for (let r = 0; r < 4; r++) {
-			const rotated = keys[r];
-			for (let i = 0; i < 4; i++) rotated[i] = key >>> (8 * (3 - ((i + r) & 3))) & 0xFF;
-		}
+		this.key.setUint32(0, key);
+		this.key.setUint32(4, key);
+		const keys = this.keys;
 		const header = frameHeader(first, length, keys[0]);
 		const masked = header.concat(parts);
 		this.mask(masked, header.length);

@@ -39,8 +39,9 @@ export async function measureScenario(app, scenario) {
 
 /** The scenario's set-up (a freshly connected client, its payload or inbound packet) and the
  * exported function and arguments of its turns. */
-async function prepareScenario(app, { kind, qos, size, piece = 0, binary = false }) {
-	if (!await app.call("setup")) throw new Error("the bench client did not connect");
+async function prepareScenario(app, scenario) {
+	const { kind, qos, size, piece = 0, binary = false } = scenario;
+	if (!await app.call("setup", ...(scenario.opts ? [scenario.opts] : []))) throw new Error("the bench client did not connect");
 	if (kind === "publish") {
 		await app.call("usePayload", size, binary);
 		return ["publish", [qos]];

@@ -26,6 +26,8 @@ class Bench {
 	sent = 0;
 	topic = "bench/topic/0123";   // 16 bytes, as in the issue's method
 	payload: string | Uint8Array = "";
+	/** The client speaks WebSocket (setup({websocket})): what the "broker" sends is framed. */
+	ws = false;
 }
 const bench = new Bench();
 
@@ -37,6 +39,11 @@ export function collect(): void {
 /** Creates a client and connects it through a scripted CONNACK. */
 export function setup(opts: Record<string, unknown> = {}): boolean {
 	bench.client?.close();
+	bench.ws = opts.websocket !== undefined;
+	// With WebSocket, the upgrade's key comes from Math.random: made 0 while the socket opens,
+	// the key is 16 zero bytes and the accept below is known.
+	const random = Math.random;
+	if (bench.ws) Math.random = () => 0;
 	const client = mqtt.create(null, "bench.invalid", 1883, false, { rxSize: 8192, inflight: 65535, outbox: 1 << 24, ...opts });
 	if (!client) return false;
 	bench.client = client;
@@ -47,9 +54,25 @@ export function setup(opts: Record<string, unknown> = {}): boolean {
 	client.connect();
 	const socket = bench.socket = Socket.last!;
 	socket.callback(1);
-	const connack = Uint8Array.of(0x20, 2, 0, 0);
-	socket.deliver(connack, 0, 4);
+	Math.random = random;
+	if (bench.ws) {
+		const answer = new Uint8Array(ArrayBuffer.fromString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ICX+Yqv66kxgM0FcWaLWlFLwTAI=\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n"));
+		socket.deliver(answer, 0, answer.length);
+	}
+	const connack = framed(Uint8Array.of(0x20, 2, 0, 0));
+	socket.deliver(connack, 0, connack.length);
 	return client.ready();
+}
+
+/** A packet as the broker sends it: as it is, or in one unmasked binary WebSocket frame. */
+function framed(packet: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+	if (!bench.ws) return packet;
+	const n = packet.length;
+	const head = n < 126 ? [0x82, n] : n < 65536 ? [0x82, 126, n >> 8, n & 0xFF] : [0x82, 127, 0, 0, 0, 0, n >>> 24, (n >> 16) & 0xFF, (n >> 8) & 0xFF, n & 0xFF];
+	const frame = new Uint8Array(head.length + n);
+	frame.set(head);
+	frame.set(packet, head.length);
+	return frame;
 }
 
 /** The payload of the next publishes: `size` bytes of text. */
@@ -61,18 +84,19 @@ export function usePayload(size: number, binary = false): void {
 export function publish(n: number, qos: number): number {
 	const client = bench.client!;
 	const socket = bench.socket!;
-	const ack = new Uint8Array(4);
+	const ack = bench.ws ? Uint8Array.of(0x82, 4, 0, 0, 0, 0) : new Uint8Array(4);   // framed: behind a 2-byte header
+	const at = ack.length - 4;
 	for (let i = 0; i < n; i++) {
 		const id = client.publish(bench.topic, bench.payload, qos) as number;
 		if (qos === 0) continue;
-		ack[0] = qos === 1 ? 0x40 : 0x50;   // PUBACK or PUBREC
-		ack[1] = 2;
-		ack[2] = id >> 8;
-		ack[3] = id & 0xFF;
-		socket.deliver(ack, 0, 4);
+		ack[at] = qos === 1 ? 0x40 : 0x50;   // PUBACK or PUBREC
+		ack[at + 1] = 2;
+		ack[at + 2] = id >> 8;
+		ack[at + 3] = id & 0xFF;
+		socket.deliver(ack, 0, ack.length);
 		if (qos === 2) {
-			ack[0] = 0x70;                    // PUBCOMP
-			socket.deliver(ack, 0, 4);
+			ack[at] = 0x70;                    // PUBCOMP
+			socket.deliver(ack, 0, ack.length);
 		}
 	}
 	return bench.sent;
@@ -80,7 +104,7 @@ export function publish(n: number, qos: number): number {
 
 /** Prepares one PUBLISH the broker will send: `size` bytes of text at `qos`. */
 export function prepareInbound(size: number, qos: number): number {
-	const packet = publishPacket(bench.topic, size, qos);
+	const packet = framed(publishPacket(bench.topic, size, qos));
 	bench.inbound = packet;
 	return packet.length;
 }
@@ -92,10 +116,11 @@ export function receive(n: number, piece: number): number {
 	const packet = bench.inbound;
 	const length = packet.length;
 	const step = piece > 0 ? piece : length;
-	const release = (packet[0] & 0x06) === 0x04 ? Uint8Array.of(0x62, 2, 0, 1) : undefined;   // PUBREL id 1
+	const qos2 = ((bench.ws ? packet[packet[1] < 126 ? 2 : 4] : packet[0]) & 0x06) === 0x04;
+	const release = qos2 ? framed(Uint8Array.of(0x62, 2, 0, 1)) : undefined;   // PUBREL id 1
 	for (let i = 0; i < n; i++) {
 		for (let at = 0; at < length; at += step) socket.deliver(packet, at, Math.min(length, at + step));
-		if (release) socket.deliver(release, 0, 4);
+		if (release) socket.deliver(release, 0, release.length);
 	}
 	return bench.received;
 }
