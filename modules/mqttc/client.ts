@@ -236,9 +236,11 @@ export class MqttClient {
 			return null;
 		}
 		events.calls++;
-		// The outbox keeps the payload until PUBACK/PUBCOMP: the app's buffer is copied (a
-		// native slice), a string's bytes are already the client's own.
-		const owned = typeof data === "string" ? payload : payload.slice(0);
+		// The outbox keeps the payload until PUBACK/PUBCOMP: the app's bytes are copied with
+		// ArrayBuffer.prototype.slice (one copy; XS runs a typed array's slice element by
+		// element), a string's bytes are already the client's own.
+		const owned = typeof data === "string" ? payload : payload instanceof ArrayBuffer ? payload.slice(0)
+			: (payload.buffer as ArrayBuffer).slice(payload.byteOffset, payload.byteOffset + payload.byteLength);
 		// Straight to the socket when nothing waits before it and the inflight limit has room
 		// (what pump() would do, without its loop); otherwise it waits its turn.
 		const outbox = session.outbox;

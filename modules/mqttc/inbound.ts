@@ -228,7 +228,8 @@ export class Inbound implements DecoderSink {
 			const metas: RecvMetas = { message_id: packet.id, qos: packet.qos as RecvMetas["qos"], retain: packet.retain ? 1 : 0, dup: packet.dup ? 1 : 0, offset, total: packet.total };
 			deferred = last && acks !== undefined && this.deferAck(acks, packet.qos, packet.id);
 			// A chunk as text when it is text, else as bytes.
-			this.link.emit("recv", packet.topic, this.binary ? chunk.slice().buffer : textOf(chunk, 0, chunk.length) ?? chunk.slice().buffer, metas);
+			const text = this.binary ? undefined : textOf(chunk, 0, chunk.length);
+			this.link.emit("recv", packet.topic, text ?? (chunk.buffer as ArrayBuffer).slice(chunk.byteOffset, chunk.byteOffset + chunk.length), metas);
 		}
 		if (last && !deferred) this.acknowledge(packet.qos, packet.id);
 	}
