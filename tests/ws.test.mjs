@@ -110,6 +110,61 @@ test("over WebSocket over TLS (wss): the CA verified, QoS 1 both ways; a wrong C
 	await driver.call("wrongca", "close");
 });
 
+test("over WebSocket: the graceful disconnect settles what was in flight, then DISCONNECT; failover to a backup address", async () => {
+	await connected(driver, "bye", broker.port, { opts: WS });
+	const id = await driver.call("bye", "publish", "ws/bye", "last words", 1);
+	assert.equal(await driver.call("bye", "disconnect"), true);
+	await driver.waitEvent("bye", "sent", (e) => e.data === id);
+	assert.equal((await driver.waitEvent("bye", "disconnect")).data, "user");
+	await driver.call("bye", "close");
+	// The first address refuses; the backup is the WebSocket broker.
+	const closed = net.createServer();
+	await new Promise((resolve) => closed.listen(0, "127.0.0.1", resolve));
+	const port = closed.address().port;
+	await new Promise((resolve) => closed.close(resolve));
+	assert.ok(await driver.create("fo", "127.0.0.1", port, null, { ...WS, backup: [`127.0.0.1:${broker.port}`] }));
+	await driver.call("fo", "connect");
+	await driver.waitEvent("fo", "conack");
+	await driver.call("fo", "close");
+});
+
+test("over WebSocket: keepalive pings when idle and gets pong (virtual time)", async () => {
+	const virtual = await startDriver({ virtualTime: true });
+	try {
+		await connected(virtual, "ka", broker.port, { opts: WS, keepalive: 20 });
+		await virtual.advance(14000, 500);
+		assert.equal(virtual.seen("ka", "pong").length, 0, "no ping before 3/4 of 20 s");
+		await virtual.advance(2000, 500);
+		await virtual.waitEvent("ka", "pong");
+		await virtual.advance(40000, 500);
+		assert.ok(virtual.seen("ka", "pong").length >= 3);
+		assert.equal(virtual.seen("ka", "disconnect").length, 0);
+		await virtual.call("ka", "close");
+	}
+	finally {
+		await virtual.stop();
+	}
+});
+
+test("over WebSocket on the esp32 profile (lwIP: a reset is -2, 8 KB of send space): QoS 1 round trip, a dropped WebSocket reconnects", async () => {
+	const esp32 = await startDriver({ platform: "esp32" });
+	try {
+		await connected(esp32, "lw", broker.port, { opts: WS });
+		await esp32.call("lw", "autoreconn", true, 200);
+		await esp32.call("lw", "subscribe", "ws/lw", 1);
+		await esp32.waitEvent("lw", "suback");
+		await esp32.call("lw", "publish", "ws/lw", "x".repeat(6000), 1);
+		await esp32.waitEvent("lw", "recv", (e) => e.payload.length === 6000);
+		broker.dropLast();
+		await esp32.waitEvent("lw", "disconnect");
+		await esp32.waitEvent("lw", "conack");
+		await esp32.call("lw", "close");
+	}
+	finally {
+		await esp32.stop();
+	}
+});
+
 // ---- a hostile WebSocket server ------------------------------------------------------
 
 const CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
