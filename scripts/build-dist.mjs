@@ -9,6 +9,7 @@
 //                                      and manifest_tls.json's config)
 //   dist/store/                        mqttc/store likewise, with manifest_store.json's SDK
 //                                      part (File, on LittleFS for ESP32, and crc)
+//   dist/ws/                           mqttc/ws likewise (the SDK's digest and logical)
 //   dist/mqttc.d.ts, dist/mqttc/at.d.ts, typings/*.d.ts as module declarations (dist/store/
 //   dist/store/store.d.ts, an empty    store.d.ts too), and an empty one for `import "mqttc/tls"`,
 //   dist/tls/tls.d.ts                  for the `types` conditions of package.json's exports
@@ -36,7 +37,7 @@ function packageSpecifier(specifier) {
 }
 
 /** The feature modules that bring SDK modules of their own: each in a package scope of its own. */
-const SCOPES = { "mqttc/tls": "manifest_tls.json", "mqttc/store": "manifest_store.json" };
+const SCOPES = { "mqttc/tls": "manifest_tls.json", "mqttc/store": "manifest_store.json", "mqttc/ws": "manifest_ws.json" };
 
 /** Where a compiled module goes: modules/mqttc-at.ts -> mqttc/at.js, modules/mqttc-at/x.ts ->
  * mqttc/at/x.js, modules/mqttc/tls.ts -> tls/tls.js (and store), the others as under modules/. */
@@ -60,6 +61,10 @@ function featureScope(name) {
 	const { include = [], modules, typescript, ...rest } = manifest;
 	const sdk = [include].flat().filter((entry) => entry.startsWith("$("));
 	if (!modules || !(name in modules)) throw new Error(`${file} has no ${name} module`);
+	// SDK modules the feature names itself (manifest_ws.json's `logical`, which has no SDK
+	// manifest of its own) stay: mcpack supplies only the package's.
+	const sdkModules = Object.fromEntries(Object.entries(modules).filter(([, source]) => String(source).startsWith("$(")));
+	if (Object.keys(sdkModules).length) rest.modules = sdkModules;
 	// mcpack puts package manifests first in the app's includes, before manifest_base.json, which
 	// defines $(MODULES): the SDK's manifests need it, so it comes first here too (mcconfig reads
 	// a manifest once, however often it is included).
@@ -153,6 +158,7 @@ const written = compile();
 for (const name of Object.keys(SCOPES)) featureScope(name);
 fs.writeFileSync(path.join(OUT, "tls/tls.d.ts"), `// "mqttc/tls": import it for its effect, \`import "mqttc/tls";\`, to build an app with TLS\n// (mqtt.create with \`ssl\`); see dist/tls/manifest.json.\nexport {};\n`);
 fs.writeFileSync(path.join(OUT, "store/store.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc.d.ts"), "mqttc/store"));
+fs.writeFileSync(path.join(OUT, "ws/ws.d.ts"), `// "mqttc/ws": import it for its effect, \`import "mqttc/ws";\`, to build an app with MQTT over\n// WebSocket (mqtt.create with \`websocket\`); see dist/ws/manifest.json.\nexport {};\n`);
 fs.writeFileSync(path.join(OUT, "mqttc.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc.d.ts"), "mqttc"));
 fs.writeFileSync(path.join(OUT, "mqttc/at.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc-at.d.ts"), "mqttc-at"));
 process.stderr.write(`build-dist: ${written.length} modules and the typings in ${path.relative(process.cwd(), OUT) || "."}\n`);

@@ -39,13 +39,13 @@ let installed;      // app/node_modules/mqttc
 const packageName = (name) => name.replace(/^mqttc-at(?=\/|$)/, "mqttc/at");
 /** Where a module is in the package: dist/<its package name>.js, but mqttc/tls and mqttc/store
  * in scopes of their own, dist/tls/ and dist/store/. */
-const SCOPED = { "mqttc/tls": "dist/tls/tls.js", "mqttc/store": "dist/store/store.js" };
+const SCOPED = { "mqttc/tls": "dist/tls/tls.js", "mqttc/store": "dist/store/store.js", "mqttc/ws": "dist/ws/ws.js" };
 const distFile = (name) => SCOPED[packageName(name)] ?? `dist/${packageName(name)}.js`;
 
 /** Every module of the three manifests: [{name, file}], name as in the manifests. */
 function manifestModules() {
 	const all = new Map();
-	for (const file of ["manifest_tls.json", "manifest_at.json", "manifest_store.json"])
+	for (const file of ["manifest_tls.json", "manifest_at.json", "manifest_store.json", "manifest_ws.json"])
 		for (const [name, entry] of readManifest(path.join(ROOT, file), { env: {} }).modules)
 			all.set(name, entry.file);
 	return [...all].map(([name, file]) => ({ name, file }));
@@ -134,7 +134,7 @@ test("npm pack: the tarball holds every module the manifests list, as JavaScript
 	// mcpack includes the manifest.json at a package's root in every app that imports it:
 	// the checkout's (TypeScript sources under modules/) must not be in the package. The one
 	// manifest is mqttc/tls's (below).
-	assert.deepEqual([...files].filter((f) => /(^|\/)manifest[^/]*\.json$/.test(f)).sort(), ["dist/store/manifest.json", "dist/tls/manifest.json"]);
+	assert.deepEqual([...files].filter((f) => /(^|\/)manifest[^/]*\.json$/.test(f)).sort(), ["dist/store/manifest.json", "dist/tls/manifest.json", "dist/ws/manifest.json"]);
 	// The installed package is the tarball's.
 	for (const m of modules)
 		assert.ok(fs.existsSync(path.join(installed, distFile(m.name))), `${m.name} installed`);
@@ -206,6 +206,15 @@ test("npm pack: mqttc/store is in a package scope of its own, whose manifest is 
 			assert.ok(!specifiers.some((spec) => spec === "file" || spec === "crc"), `${file} imports ${specifiers}`);
 	}
 	assert.match(fs.readFileSync(path.join(installed, "dist/store/store.d.ts"), "utf8"), /export default class Store implements SessionStore/);
+});
+
+test("npm pack: mqttc/ws is in a package scope of its own, whose manifest brings the SDK's digest and names the SDK's logical module", () => {
+	const manifest = JSON.parse(fs.readFileSync(path.join(installed, "dist/ws/manifest.json"), "utf8"));
+	const ours = JSON.parse(fs.readFileSync(path.join(ROOT, "manifest_ws.json"), "utf8"));
+	assert.deepEqual(manifest.include, ["$(MODDABLE)/examples/manifest_base.json", "$(MODULES)/crypt/digest/manifest.json"]);
+	assert.deepEqual(manifest.modules, { logical: ours.modules.logical }, "the SDK module only: mcpack adds the package's");
+	assert.deepEqual(manifest.preload, ours.preload);
+	assert.equal(manifest.typescript, undefined);
 });
 
 test("npm pack: the AT entry imports the feature modules manifest_at.json includes (an npm app has no manifests: these imports bring them)", () => {

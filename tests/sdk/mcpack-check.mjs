@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The npm package in the real simulator: `npm pack` of a copy of the mqttc checkout, then
-// four apps (tests/sdk/pack-plain, pack-tls, pack-at, pack-store), each copied to a temporary folder,
+// five apps (tests/sdk/pack-plain, pack-tls, pack-at, pack-store, pack-ws), each copied to a temporary folder,
 // `npm install <tarball>`, built with the SDK's mcpack (`mcpack mcconfig -m -p lin -t build`)
 // and run in mcsim under xvfb-run against mosquitto on 127.0.0.1 until it traces DONE.
 // See docs/npm-package.md. Not part of `node --test tests/`: it needs a built Moddable SDK.
 //
-//   node tests/sdk/mcpack-check.mjs [--mqttc DIR] [--out DIR] [--only plain,tls,at,store]
+//   node tests/sdk/mcpack-check.mjs [--mqttc DIR] [--out DIR] [--only plain,tls,at,store,ws]
 //
 //   --mqttc DIR  the mqttc checkout to pack (default: the one holding this script)
 //   --out DIR    mcconfig's output folder, reused between runs (default: a temporary one)
@@ -121,6 +121,15 @@ async function main() {
 		await scenario("at", async () => {
 			const so = await build("pack-at", { tmp, out, tarball, config });
 			return checkAt(await simulate(so, 30));
+		});
+		await scenario("ws", async () => {
+			const { startAedesWs } = await import("../lib/ws-broker.mjs");
+			const wsBroker = await startAedesWs();
+			cleanups.push(() => wsBroker.stop());
+			const so = await build("pack-ws", { tmp, out, tarball, config: { host: "127.0.0.1", port: wsBroker.port } });
+			const lines = await simulate(so, 30);
+			if (find(lines, /^DONE received 5 sent 5$/) < 0) return `no DONE: ${tail(lines)}`;
+			if (wsBroker.upgrades[0]?.["sec-websocket-protocol"] !== "mqtt") return "no WebSocket upgrade with subprotocol mqtt";
 		});
 		await scenario("store", async () => {
 			// Two boots on one store file (/tmp/<store>.mq in the simulator): the first, with no
