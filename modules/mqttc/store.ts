@@ -89,11 +89,11 @@ export default class Store implements SessionSource {
 		const entries = new Map<number, OutboxEntry>();
 		const received: number[] = [];
 		const empty = new Uint8Array(0);      // what a released message keeps of its PUBLISH
-		this.unreadable = this.log.read((type, first, id, body) => {
+		this.unreadable = this.log.read((type, first, id, body, length) => {
 			if (type === PUBLISH) {
-				const length = new DataView(body!).getUint16(0) + 2;
+				const field = ((body![0] << 8) | body![1]) + 2;
 				entries.delete(id);     // an id used again goes to the end, as a Map keeps order
-				entries.set(id, { id, state: QUEUED, first, field: new Uint8Array(body!, 0, length), payload: new Uint8Array(body!, length) });
+				entries.set(id, { id, state: QUEUED, first, field: body!.subarray(0, field), payload: body!.subarray(field, length) });
 			}
 			else if (type === RELEASED) {
 				const entry = entries.get(id);

@@ -28,7 +28,9 @@ export const RECORD_OVERHEAD = 10;
 /** The format of the records (the START record's id). */
 const FORMAT = 1;
 
-export type RecordVisitor = (type: number, first: number, id: number, body: ArrayBuffer | undefined) => void;
+/** A record read back: a PUBLISH's body is its topic field and payload, `length` bytes of
+ * `body` (which holds the record's CRC after them). */
+export type RecordVisitor = (type: number, first: number, id: number, body: Uint8Array | undefined, length: number) => void;
 /** Writes one record of a rewrite. */
 export type RecordWriter = (type: number, first: number, id: number, field?: Uint8Array, payload?: Uint8Array | ArrayBuffer) => void;
 
@@ -187,14 +189,15 @@ export class StoreLog {
 				const view = new DataView(header);
 				const type = view.getUint8(0), first = view.getUint8(1), id = view.getUint16(2), length = view.getUint32(4);
 				if (length > total - at - RECORD_OVERHEAD || !sound(type, first, id, length, at === 0)) break;
-				const body = length === 0 ? undefined : file.read(ArrayBuffer, length);
-				const check = new DataView(file.read(ArrayBuffer, 2)).getUint16(0);
+				// The body and its CRC in one read; the CRC of a record with its own CRC appended
+				// is 0 (CRC-16/CCITT has no final xor): no view of the CRC is needed.
+				const rest = file.read(ArrayBuffer, length + 2);
 				crc.reset();
-				let value = crc.checksum(header);
-				if (body !== undefined) value = crc.checksum(body);
-				if (value !== check) break;
-				if (body !== undefined && new DataView(body).getUint16(0) + 2 > length) break;
-				if (type !== START) visit(type, first, id, body);
+				crc.checksum(header);
+				if (crc.checksum(rest) !== 0) break;
+				const body = length === 0 ? undefined : new Uint8Array(rest);
+				if (body !== undefined && ((body[0] << 8) | body[1]) + 2 > length) break;
+				if (type !== START) visit(type, first, id, body, length);
 				at += RECORD_OVERHEAD + length;
 			}
 		}
