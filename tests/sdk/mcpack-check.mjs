@@ -41,6 +41,7 @@ function pack(mqttc, tmp) {
 async function build(app, { tmp, out, tarball, config, files = {} }) {
 	const dir = path.join(tmp, app);
 	fs.cpSync(path.join(here, app), dir, { recursive: true });
+	fs.copyFileSync(path.join(here, "pack-roundtrip.js"), path.join(dir, "roundtrip.js"));   // what plain, tls and ws share
 	for (const [name, text] of Object.entries(files))
 		fs.writeFileSync(path.join(dir, name), text);
 	execFileSync("npm", ["install", tarball, "--offline", "--no-audit", "--no-fund", "--no-package-lock"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });

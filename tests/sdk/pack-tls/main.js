@@ -9,26 +9,8 @@ import "mqttc/tls";
 import certs from "./certs.js";
 import Modules from "modules";
 import config from "mc/config";
-
-const COUNT = 5;
-const topic = "mcpack/tls";
-let received = 0, sent = 0;
+import roundTrip from "./roundtrip.js";
 
 trace(`TLS carried: ${Modules.has("mqttc/tls")} securesocket: ${Modules.has("securesocket")}\n`);
 const client = mqtt.create(null, config.host, Number(config.port), {server_cert: certs.ca, client_cert: certs.cert, client_key: certs.key});
-client.on((c, event, data, payload, metas) => {
-	switch (event) {
-	case "conack": c.subscribe(topic, 1); break;
-	case "suback": for (let i = 0; i < COUNT; i++) c.publish(topic, `message ${i}`, 1); break;
-	case "sent": sent++; break;
-	case "recv": received++; trace(`recv ${data} "${payload}" qos=${metas.qos} id=${metas.message_id}\n`); break;
-	case "error": trace(`error ${data} ${payload}\n`); return;
-	case "disconnect": trace(`disconnect ${data}\n`); return;
-	}
-	if (received === COUNT && sent === COUNT) {
-		received++;
-		trace(`DONE received ${COUNT} sent ${COUNT}\n`);
-		c.disconnect();
-	}
-});
-client.connect();
+roundTrip(client, "mcpack/tls");
