@@ -24,7 +24,7 @@ export const RELEASED = 2;
 export const ENTRY_OVERHEAD = 32;
 /** Bytes of a PUBLISH besides its topic field and payload, counted at most: a fixed header
  * of up to 5 bytes and the packet id. */
-const PACKET_OVERHEAD = 7;
+export const PACKET_OVERHEAD = 7;
 
 export interface OutboxEntry {
 	id: number;

@@ -17,7 +17,8 @@
  */
 
 import Timer from "timer";
-import { Outbox, RELEASED as RELEASED_STATE } from "mqttc/outbox";
+import { ENTRY_OVERHEAD, Outbox, PACKET_OVERHEAD, RELEASED as RELEASED_STATE } from "mqttc/outbox";
+import { DUP_FLAG } from "mqttc/packet";
 import type { OutboxEntry } from "mqttc/outbox";
 import { Session } from "mqttc/session";
 import type { EventQueue } from "mqttc/events";
@@ -44,6 +45,8 @@ export class StoredOutbox extends Outbox {
 	declare rewrite: () => void;
 	/** Writes the waiting DONE records (the log's `done`) at most DONE_DELAY ms after the first. */
 	declare timer: Timer | undefined;
+	/** The timer's callback (made once). */
+	declare flushLater: () => void;
 
 	constructor(log: StoreLog, capacity: number, limit: number, inflight: number, events: EventQueue) {
 		super(limit, inflight);
@@ -55,6 +58,10 @@ export class StoredOutbox extends Outbox {
 		this.refusal = undefined;
 		this.detached = false;
 		this.timer = undefined;
+		this.flushLater = () => {
+			this.timer = undefined;
+			this.flush();
+		};
 		this.rewrite = () => {
 			this.live = this.log.rewrite((put: RecordWriter) => {
 				for (const entry of this.byId.values()) {
@@ -72,13 +79,13 @@ export class StoredOutbox extends Outbox {
 		let live = RECORD_OVERHEAD * (1 + received.length);
 		for (const entry of entries) {
 			this.byId.set(entry.id, entry);
-			this.bytes += 7 + entry.field.length + entry.payload.byteLength + 32;   // as Outbox.add counts (PACKET_OVERHEAD, ENTRY_OVERHEAD)
+			this.bytes += PACKET_OVERHEAD + entry.field.length + entry.payload.byteLength + ENTRY_OVERHEAD;   // as Outbox.add counts
 			if (entry.state === RELEASED_STATE) {
 				this.inflight++;
 				live += RECORD_OVERHEAD;
 			}
 			else {
-				entry.first |= 0x08;
+				entry.first |= DUP_FLAG;
 				this.waiting.push(entry);
 				this.queued++;
 				live += RECORD_OVERHEAD + entry.field.length + entry.payload.byteLength;
@@ -123,10 +130,7 @@ export class StoredOutbox extends Outbox {
 		super.remove(entry);
 		if (this.detached) return;
 		this.log.done.push(entry.id);
-		this.timer ??= Timer.set(() => {
-			this.timer = undefined;
-			this.flush();
-		}, DONE_DELAY);
+		this.timer ??= Timer.set(this.flushLater, DONE_DELAY);
 	}
 
 	/** Writes the DONE records that wait (a timer, close()). */

@@ -29,8 +29,7 @@ export class WsSocket implements LinkSocket {
 	/** The upgrade answer so far. */
 	declare answer: Uint8Array; declare answered: number;
 	/** The frame header being read: its bytes, how many are in, how many it has. */
-	declare head: Uint8Array;
-	declare have: number; declare need: number;
+	declare head: Uint8Array; declare have: number; declare need: number;
 	/** Payload bytes still to come in the current frame, and its opcode. */
 	declare left: number; declare opcode: number;
 	/** A data message spans frames (continuation frames may follow). */
@@ -41,8 +40,7 @@ export class WsSocket implements LinkSocket {
 	declare data: Uint8Array[]; declare dataBytes: number;
 	/** The mask key of the frame being written, in its four rotations (a part that starts at
 	 * payload offset o is masked with rotation o % 4). */
-	declare keys: Uint8Array[];
-	declare key: DataView;
+	declare keys: Uint8Array[]; declare key: DataView;
 
 	/** `request`: the upgrade; `check`: whether its answer accepts it. */
 	constructor(inner: LinkSocket, request: string, check: (answer: string) => string | undefined) {
@@ -90,8 +88,8 @@ export class WsSocket implements LinkSocket {
 		};
 	}
 
-	read(type: typeof ArrayBuffer): ArrayBuffer {
-		void type;
+	/** The payload bytes that came, as one buffer (the link reads once per message 2). */
+	read(_type: typeof ArrayBuffer): ArrayBuffer {
 		const data = this.data;
 		const count = data.length;
 		let bytes: Uint8Array;
@@ -118,14 +116,14 @@ export class WsSocket implements LinkSocket {
 	}
 
 	close(): void {
-		if (this.state === 1) this.control8(0x88, [0x03, 0xE8]);      // close, 1000: normal
+		if (this.state === 1) this.sendControl(0x88, [0x03, 0xE8]);      // close, 1000: normal
 		this.state = 2;
 		this.inner.close();
 	}
 
 	/** A control frame, if the socket has room: without it the TCP close says it for a close,
 	 * and the next ping gets its pong (RFC 6455 5.5.3). */
-	private control8(first: number, parts: (ArrayBuffer | ArrayBufferView | number)[]): void {
+	private sendControl(first: number, parts: (ArrayBuffer | ArrayBufferView | number)[]): void {
 		try {
 			this.frame(first, parts);
 		}
@@ -276,10 +274,10 @@ export class WsSocket implements LinkSocket {
 	/** A whole control frame: ping answered with pong, close ends the link. */
 	private controlled(): void {
 		const payload = this.control.subarray(0, this.controlAt);
-		if (this.opcode === 9) this.control8(0x8A, [payload.slice()]);     // pong
+		if (this.opcode === 9) this.sendControl(0x8A, [payload.slice()]);     // pong
 		else if (this.opcode === 8) {
 			const code = payload.length >= 2 ? (payload[0] << 8) | payload[1] : 1005;
-			this.control8(0x88, payload.length >= 2 ? [payload[0], payload[1]] : []);
+			this.sendControl(0x88, payload.length >= 2 ? [payload[0], payload[1]] : []);
 			this.state = 2;
 			this.why = `WebSocket closed by the server (${code})`;
 			this.inner.close();
