@@ -63,6 +63,9 @@ export interface CreateOptions {
 	/** MQTT over WebSocket (mqttc/ws, manifest_ws.json): true (path "/mqtt") or {path};
 	 * with `ssl`, over TLS (wss). */
 	websocket?: boolean | WsOptions;
+	/** MQTT over the ECMA-419 socket (mqttc/io, manifest_io.json) instead of the classic one:
+	 * true (`embedded:io/socket/tcp`) or {socket, dns} as the host provider's entries. */
+	io?: boolean | IoOptions;
 }
 
 /** A durable session store as the app sees it (mqttc/store's Store). */
@@ -227,6 +230,30 @@ export interface Transport {
 export interface WsOptions {
 	/** The HTTP path of the upgrade (default "/mqtt"; RabbitMQ's web_mqtt: "/ws"). */
 	path?: string;
+}
+
+/** An ECMA-419 constructor (a socket, a resolver): called with its options object. */
+export type IoConstructor = new (options: Record<string, unknown>) => any;
+
+/** An ECMA-419 host provider entry: the constructor in `io`, the rest its options (a TLS
+ * socket's `TCP: {io: TCP}`, a resolver's `servers`). */
+export interface IoSocketEntry {
+	io: IoConstructor;
+	[option: string]: unknown;
+}
+
+/** `opts.io` as a table (mqttc/io): what `device.network.mqtt` gives on a device. */
+export interface IoOptions {
+	/** The socket (default: `embedded:io/socket/tcp`, with `ssl` `embedded:io/socket/tcp/tls`). */
+	socket?: IoSocketEntry;
+	/** A resolver for host names (an ECMA-419 DNS resolver entry); without it the SDK's `net`
+	 * module resolves them, when the app has it. */
+	dns?: IoSocketEntry;
+}
+
+/** The default export of mqttc/io. */
+export interface IoModule {
+	transport(options: true | IoOptions, secure: SecureDictionary | undefined): Transport | string;
 }
 
 /** The default export of mqttc/ws. */
