@@ -19,7 +19,7 @@ import { Session } from "mqttc/session";
 import { Outbox } from "mqttc/outbox";
 import { EventQueue } from "mqttc/events";
 import { Decoder, MIN_RX_SIZE } from "mqttc/decoder";
-import type { AcksModule, CreateOptions, DeferredAcks, FailoverModule, FailoverRing, IoModule, IoOptions, SecureDictionary, SessionSource, SslOptions, TlsModule, Transport, WsModule } from "mqttc/types";
+import type { AcksModule, CreateOptions, DeferredAcks, FailoverModule, FailoverRing, IoModule, SessionSource, SslOptions, TlsModule, Transport, WsModule } from "mqttc/types";
 
 /**
  * A client for `host:port`, or null when an argument is invalid (the reason is traced).
@@ -65,19 +65,22 @@ function build(host: unknown, port: unknown, ssl: unknown, opts: unknown): MqttC
 		acks = typeof module === "string" ? module : module.create(options.manual_ack);
 		if (typeof acks === "string") return acks;
 	}
-	let transport: Transport | string | undefined;
-	const io = options.io !== undefined && options.io !== false;
-	if (ssl !== undefined && ssl !== null && ssl !== false) {
-		if (!Modules.has(io ? "mqttc/pem" : "securesocket") || !Modules.has("mqttc/tls")) return `TLS needs ${io ? "mqttc/pem" : "the securesocket module"} and mqttc/tls: include mqttc's ${io ? "manifest_io_tls.json" : "manifest_tls.json"}`;
+	let transport: Transport | undefined;
+	if (options.io !== undefined && options.io !== false) {
+		// ECMA-419 (mqttc/io) takes `ssl` too: its TLS is another socket, not SecureSocket.
+		const module = feature("mqttc/io", "io") as IoModule | string;
+		const io = typeof module === "string" ? module : module.transport(options.io, ssl);
+		if (typeof io === "string") return io;
+		transport = io;
+	}
+	else if (ssl !== undefined && ssl !== null && ssl !== false) {
+		if (!Modules.has("securesocket") || !Modules.has("mqttc/tls")) return "TLS needs the securesocket module and mqttc/tls: include mqttc's manifest_tls.json";
 		// Only apps built with TLS carry (and load) it: the plain path imports none of it.
 		const tls = Modules.importNow("mqttc/tls") as TlsModule;
 		const settings = tls.tlsSettings(ssl as true | SslOptions);
 		if (typeof settings === "string") return settings;
-		if (io && settings.authorities.length > 1) return "io with ssl: one server_cert CA (the ECMA-419 TLS socket is not rotated through a bundle)";
-		transport = io ? ioTransport(options.io as true | IoOptions, settings.secure) : tls.transport(settings);
+		transport = tls.transport(settings);
 	}
-	else if (io) transport = ioTransport(options.io as true | IoOptions, undefined);
-	if (typeof transport === "string") return transport;
 	if (options.websocket !== undefined && options.websocket !== false) {
 		const module = feature("mqttc/ws", "websocket") as WsModule | string;
 		const ws = typeof module === "string" ? module : module.transport(options.websocket, transport);
@@ -99,12 +102,6 @@ function build(host: unknown, port: unknown, ssl: unknown, opts: unknown): MqttC
 	const client = new MqttClient(link, inbound, options.queue ?? 16384);
 	events.owner = client;
 	return client;
-}
-
-/** The ECMA-419 transport of `opts.io` (mqttc/io), TLS with `secure`, or why there is none. */
-function ioTransport(io: true | IoOptions, secure: SecureDictionary | undefined): Transport | string {
-	const module = feature("mqttc/io", "io") as IoModule | string;
-	return typeof module === "string" ? module : module.transport(io, secure);
 }
 
 /** A feature module's default export (the app included its manifest, `manifest_<name>.json`

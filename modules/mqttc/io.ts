@@ -12,7 +12,7 @@
 
 import Modules from "modules";
 import Timer from "timer";
-import type { IoConstructor, IoOptions, IoSocketEntry, LinkSocket, SecureDictionary, Transport } from "mqttc/types";
+import type { IoConstructor, IoOptions, IoSocketEntry, LinkSocket, SecureDictionary, SslOptions, TlsModule, Transport } from "mqttc/types";
 
 /** A buffer of at most this many bytes is copied next to the numbers around it so that a
  * packet goes out in one write() (a PUBLISH: header, topic and packet id); a larger one is
@@ -256,16 +256,28 @@ function socketEntry(options: true | IoOptions, secure: boolean): IoSocketEntry 
 	const given = options === true ? undefined : options.socket;
 	if (given !== undefined) return typeof given === "object" && given !== null && typeof given.io === "function" ? given : "io.socket must be an ECMA-419 socket entry: {io: TCP, ...}";
 	const name = secure ? "embedded:io/socket/tcp/tls" : "embedded:io/socket/tcp";
-	if (!Modules.has(name) || (secure && !Modules.has("embedded:io/socket/tcp"))) return `io needs the ${name} module: include ${secure ? "mqttc's manifest_io_tls.json" : "the SDK's modules/io/manifest.json (mqttc's manifest_io.json does)"}`;
+	if (!Modules.has(name) || !Modules.has("embedded:io/socket/tcp")) return `io needs the ${name} module: include mqttc's ${secure ? "manifest_io_tls.json" : "manifest_io.json"}`;
 	const io = Modules.importNow(name) as IoConstructor;
 	return secure ? { io, TCP: { io: Modules.importNow("embedded:io/socket/tcp") as IoConstructor } } : { io };
 }
 
+/** The `secure` dictionary of `ssl` (mqttc/tls's reading of it), or why there is none. */
+function secureOf(ssl: unknown): SecureDictionary | string {
+	if (!Modules.has("mqttc/tls") || !Modules.has("embedded:io/socket/tcp/tls")) return "TLS over ECMA-419 needs mqttc/tls and embedded:io/socket/tcp/tls: include mqttc's manifest_io_tls.json";
+	const settings = (Modules.importNow("mqttc/tls") as TlsModule).tlsSettings(ssl as true | SslOptions);
+	if (typeof settings === "string") return settings;
+	// The TLS transport of the classic socket rotates through a bundle; one socket here.
+	if (settings.authorities.length > 1) return "io with ssl: one server_cert CA (a bundle is not rotated over ECMA-419)";
+	return settings.secure;
+}
+
 /** What create() takes through Modules.importNow("mqttc/io"). */
 export default Object.freeze({
-	/** The transport for `opts.io` (true, or {socket, dns}), TLS when `secure` is given. */
-	transport(options: true | IoOptions, secure: SecureDictionary | undefined): Transport | string {
+	/** The transport for `opts.io` (true, or {socket, dns}), TLS when `ssl` is set. */
+	transport(options: true | IoOptions, ssl: unknown): Transport | string {
 		if (options !== true && (typeof options !== "object" || options === null)) return "io must be true or a table {socket, dns}";
+		const secure = ssl !== undefined && ssl !== null && ssl !== false ? secureOf(ssl) : undefined;
+		if (typeof secure === "string") return secure;
 		const socket = socketEntry(options, secure !== undefined);
 		if (typeof socket === "string") return socket;
 		const dns = options === true ? undefined : options.dns;

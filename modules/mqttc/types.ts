@@ -253,7 +253,8 @@ export interface IoOptions {
 
 /** The default export of mqttc/io. */
 export interface IoModule {
-	transport(options: true | IoOptions, secure: SecureDictionary | undefined): Transport | string;
+	/** `ssl` as create() got it: TLS over the ECMA-419 TLS socket when set. */
+	transport(options: true | IoOptions, ssl: unknown): Transport | string;
 }
 
 /** The default export of mqttc/ws. */
