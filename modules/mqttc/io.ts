@@ -155,7 +155,7 @@ class IoSocket implements LinkSocket {
 			}
 		}
 		if (count === 1 && typeof a === "object") return this.send(a, undefined);
-		this.parts([a, b, c, d, e, f, g].slice(0, count) as Part[]);
+		this.parts(Array.prototype.slice.call(arguments) as Part[]);     // all of them: a WebSocket frame has more than seven
 	}
 
 	/** One or two buffers, all or nothing. */
