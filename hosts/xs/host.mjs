@@ -2,7 +2,8 @@
 /**
  * Desktop XS host for Moddable apps: runs an app (manifest + modules) in an xsnap
  * worker (the XS engine) and emulates the Moddable `socket`, `securesocket` and
- * `timer` modules over Node's net/tls and timers (or a virtual clock).
+ * `timer` modules (and the ECMA-419 `embedded:io/socket/tcp`) over Node's net/tls and
+ * timers (or a virtual clock).
  *
  *   const app = await startApp("hosts/examples/echo", {config: {port: 7}});
  *   await app.waitFor(/echo/, 5000);
@@ -20,13 +21,15 @@ import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
 import { readManifest, stageApp } from "./manifest.mjs";
-import { K, OP, encodeMessage, decodeRecords } from "./protocol.mjs";
+import { K, OP, POLL, INPUT, encodeMessage, decodeRecords } from "./protocol.mjs";
 import { CryptModel } from "./crypt.mjs";
 import { FileModel, PowerCut, natives, F_CRC } from "./file.mjs";
 
 export { readManifest, stageApp, parseConfigArg } from "./manifest.mjs";
 
 const CHUNK = 1024;		// the simulator's socket reads at most 1024 bytes per data callback
+/** The simulator's ECMA-419 TCP socket (modules/io/socket/lin/tcp.c): its read buffer and writable count. */
+const LIN_TCP_BUFFER = 1536;
 /** Virtual time does not jump while a reply may still be on its way: a connect in progress
  * or a write not yet answered holds the clock for up to this long in real time. */
 const REPLY_GRACE_MS = 500;
@@ -258,7 +261,7 @@ class XsApp {
 		catch (e) {
 			throw new Error(`XS host bootstrap failed: ${/** @type {Error} */ (e).message}${this._diagnosticTail()}`);
 		}
-		const settings = { virtual: this.virtual, sendBufferSize: this.opts.sendBufferSize, fileSystem: this.platform.fileSystem };
+		const settings = { virtual: this.virtual, sendBufferSize: this.opts.sendBufferSize, fileSystem: this.platform.fileSystem, platform: this.opts.platform };
 		await this._run({ kind: K.INIT, payload: encoder.encode(JSON.stringify(settings)) });
 		await this._run({ kind: K.START });
 		this.started = true;
@@ -274,10 +277,17 @@ class XsApp {
 	 * a real network would deliver at once; a silent peer only delays the jump.
 	 */
 	holdMs() {
-		if (!this.connecting && !this.awaitingSince)
-			return 0;
-		const since = this.awaitingSince || this.connectStarted;
-		return Math.max(0, REPLY_GRACE_MS - (Date.now() - since));
+		if (this.connecting || this.awaitingSince) {
+			const since = this.awaitingSince || this.connectStarted;
+			const hold = Math.max(0, REPLY_GRACE_MS - (Date.now() - since));
+			if (hold > 0)
+				return hold;
+		}
+		// an ECMA-419 socket on lin: what its next poll (at most 20 ms away) will deliver
+		for (const s of this.sockets.values())
+			if (s.tcp?.platform === "lin" && !s.guestClosed && !s.tcp.error && (s.tcp.queued || this._tcpFound(s)))
+				return POLL_MS;
+		return 0;
 	}
 
 	/** Virtual time, unattended (the CLI): when the app has been quiet for 10 ms and nothing
@@ -447,7 +457,9 @@ class XsApp {
 				case OP.TRACE: this._trace(decoder.decode(payload)); break;
 				case OP.SOCK_OPEN: this._open(id, payload); break;
 				case OP.SOCK_WRITE: this._write(id, payload); break;
-				case OP.SOCK_CLOSE: this._close(id); break;
+				case OP.SOCK_CLOSE: this._close(id, payload); break;
+				case OP.TCP_STATE: this._tcpState(id, payload); break;
+				case OP.TCP_POST: this._tcpPost(id); break;
 				case OP.TIMER_SET: {
 					const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
 					this._timerSet(id, view.getFloat64(0, true), view.getFloat64(8, true));
@@ -641,6 +653,7 @@ class XsApp {
 	 * @property {boolean} connecting   connect in progress (holds virtual time)
 	 * @property {boolean} connected
 	 * @property {boolean} broken       reported connected although the connect failed (lin)
+	 * @property {TcpSocket} [tcp]       an ECMA-419 socket (guest/tcp419.js)
 	 */
 
 	/** @param {number} id @param {Uint8Array} payload */
@@ -652,6 +665,10 @@ class XsApp {
 		this._connectStarted(s);
 		try {
 			options = decodeOptions(payload);
+			if (options.io) {
+				this._openTcp(s, options);
+				return;
+			}
 			const secure = options.secure;
 			/** @type {net.Socket} */
 			let node;
@@ -711,7 +728,10 @@ class XsApp {
 		}
 		catch (e) {
 			// invalid options (e.g. an unreadable key): reported like a connection failure
-			this._terminal(s, K.ERROR, /** @type {Error} */ (e));
+			if (s.tcp)
+				this._tcpFailed(s);
+			else
+				this._terminal(s, K.ERROR, /** @type {Error} */ (e));
 		}
 	}
 
@@ -793,14 +813,15 @@ class XsApp {
 		if (!this.awaitingSince)
 			this.awaitingSince = Date.now();
 		node.write(copy, error => {
-			if (error || s.guestClosed)
+			// the simulator's ECMA-419 socket learns of free space from its poll, not from a message
+			if (error || s.guestClosed || s.tcp?.platform === "lin")
 				return;
 			s.unreported += copy.length;
 			if (!s.sentQueued) {
 				s.sentQueued = true;
 				/** @type {Turn} */
 				const turn = {
-					kind: K.SENT, id: s.id,
+					kind: s.tcp ? K.TCP_SENT : K.SENT, id: s.id,
 					prepare: () => {
 						s.sentQueued = false;
 						turn.value = s.unreported;
@@ -813,8 +834,8 @@ class XsApp {
 		});
 	}
 
-	/** @param {number} id */
-	_close(id) {
+	/** @param {number} id @param {Uint8Array} [payload] ECMA-419: u8 1 when the app left received bytes unread */
+	_close(id, payload) {
 		const s = this.sockets.get(id);
 		if (!s)
 			return;
@@ -822,6 +843,29 @@ class XsApp {
 		s.guestClosed = true;
 		this.sockets.delete(id);
 		const node = s.node;
+		const tcp = s.tcp;
+		if (tcp) {
+			clearInterval(tcp.poll);
+			// Received bytes nobody read make the close a reset: Linux's close(2) when its
+			// receive queue holds some (the bytes still "in the kernel" here), lwIP's tcp_close
+			// when its window is not all given back (bytes in the app's buffers).
+			const unread = (tcp.platform === "lin") ? tcp.pendingBytes > 0 || (node?.readableLength ?? 0) > 0 : payload?.[0] === 1 || tcp.pendingBytes > 0;
+			tcp.pending = [];
+			tcp.pendingBytes = 0;
+			if (node && !node.destroyed) {
+				if (unread)
+					node.resetAndDestroy();
+				else {
+					this.closing.add(node);
+					node.on("close", () => this.closing.delete(node));
+					node.end();
+					node.on("end", () => node.destroy());		// allowHalfOpen: done once the peer closed too
+					node.resume();
+					setTimeout(() => node.destroy(), 2000).unref();
+				}
+			}
+			return;
+		}
 		if (node && !node.destroyed) {
 			// like close(2) on the simulator / tcp_close on lwIP: bytes already accepted are still delivered
 			this.closing.add(node);
@@ -829,6 +873,266 @@ class XsApp {
 			node.end();
 			setTimeout(() => node.destroy(), 2000).unref();
 		}
+	}
+
+	// ---- ECMA-419 TCP (guest/tcp419.js) ------------------------------------------------
+
+	/**
+	 * The OS half of an ECMA-419 TCP socket. The guest keeps what the SDK's C keeps (unread
+	 * bytes, counts, triggers); here are the Node socket, the bytes the guest has not been
+	 * given yet and, for lin, the 20 ms poll of modules/io/socket/lin/tcp.c.
+	 * @typedef {object} TcpSocket
+	 * @property {"lin"|"esp32"} platform
+	 * @property {Buffer[]} pending       received, not given to the guest: lin, still in the kernel (the
+	 *                                    1536-byte buffer was full); esp32, past lwIP's receive window
+	 * @property {number} pendingBytes
+	 * @property {""|"eof"|"error"} end    how the received stream ended (after `pending`)
+	 * @property {boolean} ended          esp32: the end went to the guest (lwIP's callbacks are gone)
+	 * @property {boolean} osConnected
+	 * @property {boolean} osFailed       the OS socket failed (refused, reset): writes fail
+	 * @property {number} unread          the guest's counters (OP.TCP_STATE): lin bytesReadable,
+	 * @property {number} writable        lwIP bytes not yet given back to the window; lin bytesWritable
+	 * @property {boolean} connected
+	 * @property {boolean} error
+	 * @property {boolean} queued         a poll (lin) or lwIP's input (esp32) is on its way to the guest
+	 * @property {boolean} scheduled      esp32: the input turn is asked for, once Node's events of this I/O phase came
+	 * @property {NodeJS.Timeout|undefined} poll  lin: the 20 ms task
+	 */
+
+	/** @param {HostSocket} s @param {{host: string, port: number, io: "lin"|"esp32", noDelay?: boolean}} options */
+	_openTcp(s, options) {
+		/** @type {TcpSocket} */
+		const tcp = {
+			platform: options.io, pending: [], pendingBytes: 0, end: "", ended: false, osConnected: false, osFailed: false,
+			unread: 0, writable: 0, connected: false, error: false, queued: false, scheduled: false, poll: undefined,
+		};
+		s.tcp = tcp;
+		const lwip = tcp.platform === "esp32";
+		if (options.port === 0) {
+			this._tcpFailed(s);		// both stacks send the SYN; the answer is a reset (Node refuses port 0)
+			return;
+		}
+		// allowHalfOpen: neither platform closes its side when the peer closes
+		const node = net.connect({ host: options.host, port: options.port, family: 4, allowHalfOpen: true });
+		s.node = node;
+		if (options.noDelay !== undefined)
+			node.setNoDelay(options.noDelay);		// both honour it (setsockopt TCP_NODELAY; tcp_nagle_disable)
+		node.on("connect", () => {
+			tcp.osConnected = true;
+			if (lwip)
+				this._enqueue({ kind: K.TCP_CONNECTED, id: s.id, prepare: () => { this._connectEnded(s); return this._tcpLive(s); } });
+		});
+		node.on("data", (/** @type {Buffer} */ data) => {
+			if (s.guestClosed)
+				return;
+			tcp.pending.push(data);
+			tcp.pendingBytes += data.length;
+			// more than the guest can take now: leave the rest in the kernel, whose full
+			// buffers hold the peer back (resumed once the guest took them all)
+			if (tcp.pendingBytes > this._tcpRoom(s))
+				node.pause();
+			if (lwip)
+				this._tcpPump(s);
+		});
+		node.on("end", () => {
+			if (!tcp.end)
+				tcp.end = "eof";
+			if (lwip)
+				this._tcpPump(s);
+		});
+		node.on("error", () => this._tcpFailed(s));
+		if (!lwip)
+			tcp.poll = setInterval(() => this._tcpPoll(s), POLL_MS);
+	}
+
+	/** The OS socket failed (refused, reset, unreachable). @param {HostSocket} s */
+	_tcpFailed(s) {
+		const tcp = /** @type {TcpSocket} */ (s.tcp);
+		const failed = tcp.osFailed;
+		tcp.osFailed = true;
+		if (s.guestClosed || failed)
+			return;
+		if (tcp.platform === "esp32") {
+			if (!tcp.ended) {
+				tcp.end = "error";		// tcp_err, after the bytes the window took
+				this._tcpPump(s);
+			}
+		}
+		else {
+			// write(2) fails from now on; read(2) gives -1 after the bytes already received
+			if (!tcp.end)
+				tcp.end = "error";
+			this._enqueue({ kind: K.TCP_FAILED, id: s.id, prepare: () => this._tcpLive(s) });
+			if (!tcp.poll)
+				tcp.poll = setInterval(() => this._tcpPoll(s), POLL_MS);
+		}
+	}
+
+	/** @param {HostSocket} s */
+	_tcpLive(s) {
+		return !s.guestClosed && this.sockets.get(s.id) === s;
+	}
+
+	/**
+	 * lin: what tcpTask's select() and read() would find now, as K.TCP_POLL bits (0: the poll
+	 * does nothing). Writable is asked for until connected and while the count is not 1536;
+	 * readable while the buffer has room. A failed socket is writable and readable.
+	 * @param {HostSocket} s
+	 */
+	_tcpFound(s) {
+		const tcp = /** @type {TcpSocket} */ (s.tcp);
+		let found = 0;
+		if ((!tcp.connected || tcp.writable !== LIN_TCP_BUFFER) && (tcp.osFailed || (tcp.osConnected && s.node?.writableLength === 0)))
+			found |= POLL.WRITABLE;
+		if (tcp.unread < LIN_TCP_BUFFER) {
+			if (tcp.pendingBytes)
+				found |= POLL.DATA;
+			else if (tcp.end)
+				found |= (tcp.end === "eof") ? POLL.EOF : POLL.ERROR;
+		}
+		return found;
+	}
+
+	/** lin: the 20 ms task of one socket. @param {HostSocket} s */
+	_tcpPoll(s) {
+		const tcp = /** @type {TcpSocket} */ (s.tcp);
+		if (s.guestClosed || tcp.error || this.finished) {
+			clearInterval(tcp.poll);		// the task returns at once from now on
+			return;
+		}
+		if (tcp.queued)
+			return;
+		const found = this._tcpFound(s);
+		if (!found)
+			return;
+		const payload = (found & POLL.DATA) ? this._tcpTake(s, LIN_TCP_BUFFER - tcp.unread) : undefined;
+		tcp.queued = true;
+		this._enqueue({
+			kind: K.TCP_POLL, id: s.id, value: found, payload,
+			prepare: () => {
+				if (!this._tcpLive(s))
+					return false;
+				if (tcp.osConnected || tcp.osFailed)
+					this._connectEnded(s);
+				if (found & (POLL.DATA | POLL.EOF | POLL.ERROR))
+					this.awaitingSince = 0;
+				return true;
+			},
+			done: () => { tcp.queued = false; },
+		});
+	}
+
+	/** What the guest takes now: lin, the room in its 1536-byte buffer; esp32, lwIP's receive
+	 * window (TCP_WND, which the SDK's sdkconfig sets equal to TCP_SND_BUF: the send buffer
+	 * size here) less the bytes the app holds unread. @param {HostSocket} s */
+	_tcpRoom(s) {
+		const tcp = /** @type {TcpSocket} */ (s.tcp);
+		return ((tcp.platform === "lin") ? LIN_TCP_BUFFER : this.opts.sendBufferSize) - tcp.unread;
+	}
+
+	/** Up to `max` of the pending bytes, taken off the queue. @param {HostSocket} s @param {number} max */
+	_tcpTake(s, max) {
+		const tcp = /** @type {TcpSocket} */ (s.tcp);
+		/** @type {Buffer[]} */
+		const parts = [];
+		let taken = 0;
+		while (taken < max && tcp.pending.length) {
+			const head = tcp.pending[0];
+			const use = Math.min(head.length, max - taken);
+			parts.push(head.subarray(0, use));
+			if (use === head.length)
+				tcp.pending.shift();
+			else
+				tcp.pending[0] = head.subarray(use);
+			taken += use;
+		}
+		tcp.pendingBytes -= taken;
+		if (!tcp.pendingBytes && !s.guestClosed)
+			s.node?.resume();
+		return parts.length === 1 ? parts[0] : Buffer.concat(parts, taken);
+	}
+
+	/**
+	 * esp32: what lwIP's input gives the socket before the machine runs its delivery: the bytes
+	 * its receive window takes, then the peer's close (once every byte went) or a failure
+	 * (tcp_err; bytes past the window are lost with it). One turn takes all that came by the
+	 * time it runs (asked for after Node's events of this I/O phase), as one tcpDeliver on a
+	 * device takes all its triggers: data and a FIN in one segment reach the app together.
+	 * @param {HostSocket} s
+	 */
+	_tcpPump(s) {
+		const tcp = /** @type {TcpSocket} */ (s.tcp);
+		if (tcp.scheduled)
+			return;
+		tcp.scheduled = true;
+		setImmediate(() => {
+			tcp.scheduled = false;
+			this._tcpInput(s);
+		});
+	}
+
+	/** @param {HostSocket} s */
+	_tcpInput(s) {
+		const tcp = /** @type {TcpSocket} */ (s.tcp);
+		if (s.guestClosed || tcp.queued || tcp.ended || this.finished)
+			return;
+		const room = () => this._tcpRoom(s);
+		const due = () => (tcp.pendingBytes > 0 && room() > 0) || tcp.end === "error" || (tcp.end === "eof" && !tcp.pendingBytes);
+		if (!due())
+			return;
+		tcp.queued = true;
+		/** @type {Turn} */
+		const turn = {
+			kind: K.TCP_INPUT, id: s.id,
+			prepare: () => {
+				if (!this._tcpLive(s) || !due())
+					return false;
+				turn.payload = (tcp.pendingBytes && room() > 0) ? this._tcpTake(s, room()) : undefined;
+				turn.value = 0;
+				if (tcp.end === "error") {
+					turn.value = INPUT.ERROR;
+					tcp.pending = [];
+					tcp.pendingBytes = 0;
+				}
+				else if (tcp.end === "eof" && !tcp.pendingBytes)
+					turn.value = INPUT.END;
+				if (turn.value) {
+					tcp.ended = true;
+					this._connectEnded(s);
+				}
+				this.awaitingSince = 0;
+				return true;
+			},
+			done: () => {
+				tcp.queued = false;
+				this._tcpInput(s);
+			},
+		};
+		this._enqueue(turn);
+	}
+
+	/** The guest's counters after a turn that changed them. @param {number} id @param {Uint8Array} payload */
+	_tcpState(id, payload) {
+		const s = this.sockets.get(id);
+		const tcp = s?.tcp;
+		if (!s || !tcp || payload.length < 9)
+			return;
+		const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+		tcp.unread = view.getUint32(0, true);
+		tcp.writable = view.getUint32(4, true);
+		tcp.connected = (payload[8] & 1) !== 0;
+		tcp.error = (payload[8] & 2) !== 0;
+		if (tcp.platform === "esp32")
+			this._tcpInput(s);
+		else if (tcp.error)
+			clearInterval(tcp.poll);
+	}
+
+	/** esp32: the guest's tcpTrigger posted a delivery (from app code): a later turn. @param {number} id */
+	_tcpPost(id) {
+		const s = this.sockets.get(id);
+		if (s?.tcp)
+			this._enqueue({ kind: K.TCP_DELIVER, id, prepare: () => this._tcpLive(s) });
 	}
 
 	// ---- timers -----------------------------------------------------------------------
@@ -980,8 +1284,10 @@ class XsApp {
 		if (this.finished)
 			return;
 		this.finished = true;
-		for (const s of this.sockets.values())
+		for (const s of this.sockets.values()) {
+			clearInterval(s.tcp?.poll);
 			s.node?.destroy();
+		}
 		this.sockets.clear();
 		for (const node of this.closing)
 			node.destroy();

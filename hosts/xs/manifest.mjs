@@ -34,6 +34,7 @@ const KNOWN_SDK_INCLUDES = [
 	"files/file/manifest.json",
 	"files/file/manifest_littlefs.json",
 	"data/crc/manifest.json",
+	"modules/io/manifest.json",
 ];
 
 /** Modules the host itself provides (hosts/xs/guest). */
@@ -57,6 +58,8 @@ export const SDK_HOST_MODULES = {
 	"crypt": ["crypt.js", /crypt\/(tls|tls_common|tls_419|digest\/manifest)\.json$/],
 	"file": ["file.js", /files\/file\/manifest(_littlefs)?\.json$/],
 	"crc": ["crc.js", /data\/crc\/manifest\.json$/],
+	// the ECMA-419 TCP socket (TCP client only: the manifest's listener and udp are not modelled)
+	"embedded:io/socket/tcp": ["tcp419.js", /(\$\(MODDABLE\)\/modules|\$\(MODULES\))\/io\/manifest\.json$/],
 	// no manifest of its own in the SDK: an app names the module ("logical": "$(MODULES)/data/logical/*")
 	"logical": ["logical.js", /^$/],
 };

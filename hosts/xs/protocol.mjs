@@ -13,12 +13,21 @@ export const RECORD = 9;
 /** parent -> guest message kinds */
 export const K = Object.freeze({
 	INIT: 0, CONNECTED: 1, DATA: 2, SENT: 3, PEER_CLOSED: 4, ERROR: 5, TIMER: 6, CALL: 7, START: 8, NOP: 9,
+	// the ECMA-419 TCP socket (guest/tcp419.js): esp32 (lwIP) events; lin's failed OS socket and poll
+	TCP_CONNECTED: 10, TCP_INPUT: 11, TCP_SENT: 12, TCP_FAILED: 13, TCP_POLL: 14, TCP_DELIVER: 15,
 });
+
+/** K.TCP_POLL value bits: what the Linux simulator's 20 ms select() and read() found */
+export const POLL = Object.freeze({ WRITABLE: 1, DATA: 2, EOF: 4, ERROR: 8 });
+/** K.TCP_INPUT value bits, after the payload's bytes: lwIP's tcpReceive(NULL), its tcpError */
+export const INPUT = Object.freeze({ END: 1, ERROR: 2 });
 
 /** guest -> parent record ops */
 export const OP = Object.freeze({
 	TRACE: 1, SOCK_OPEN: 2, SOCK_WRITE: 3, SOCK_CLOSE: 4, TIMER_SET: 5, TIMER_UNSCHEDULE: 6,
 	TIMER_CLEAR: 7, RESULT: 8, ABORT: 9, DELAY: 10, CRYPT: 11, FILE: 12,
+	// the ECMA-419 TCP socket: its counters at the end of a turn; a message lwIP's tcpTrigger posts
+	TCP_STATE: 13, TCP_POST: 14,
 });
 
 /**

@@ -77,6 +77,7 @@ handlers[K_INIT] = function (id, value, payload) {
 	state.virtual = settings.virtual;
 	state.sendBufferSize = settings.sendBufferSize;
 	state.fileSystem = settings.fileSystem;
+	state.platform = settings.platform;
 };
 
 handlers[K_START] = function () {

@@ -11,10 +11,14 @@
  */
 
 export const K_INIT = 0, K_CONNECTED = 1, K_DATA = 2, K_SENT = 3, K_PEER_CLOSED = 4,
-	K_ERROR = 5, K_TIMER = 6, K_CALL = 7, K_START = 8, K_NOP = 9;
+	K_ERROR = 5, K_TIMER = 6, K_CALL = 7, K_START = 8, K_NOP = 9,
+	K_TCP_CONNECTED = 10, K_TCP_INPUT = 11, K_TCP_SENT = 12, K_TCP_FAILED = 13, K_TCP_POLL = 14,
+	K_TCP_DELIVER = 15;
+export const POLL_WRITABLE = 1, POLL_DATA = 2, POLL_EOF = 4, POLL_ERROR = 8;
+export const INPUT_END = 1, INPUT_ERROR = 2;
 export const OP_TRACE = 1, OP_SOCK_OPEN = 2, OP_SOCK_WRITE = 3, OP_SOCK_CLOSE = 4,
 	OP_TIMER_SET = 5, OP_TIMER_UNSCHEDULE = 6, OP_TIMER_CLEAR = 7, OP_RESULT = 8,
-	OP_ABORT = 9, OP_DELAY = 10, OP_CRYPT = 11, OP_FILE = 12;
+	OP_ABORT = 9, OP_DELAY = 10, OP_CRYPT = 11, OP_FILE = 12, OP_TCP_STATE = 13, OP_TCP_POST = 14;
 export const HEADER = 17;
 const RECORD = 9;
 
@@ -27,6 +31,7 @@ export const state = {
 	virtual: false,
 	now: NaN,
 	sendBufferSize: 1024,
+	platform: "lin",		// whose ECMA-419 socket to model (guest/tcp419.js): "lin" or "esp32"
 	fileSystem: "posix",		// the `file` model's rules: "posix" (lin) or "littlefs" (esp32)
 	nextId: 1,
 	endOfTurn: [],
