@@ -137,21 +137,22 @@ class IoSocket implements LinkSocket {
 		const gather = this.gather;
 		if (typeof a === "number" && typeof b === "number") {
 			if (count === 4 && typeof d === "number") {                     // PUBACK, PUBREC, PUBREL, PUBCOMP
+				if (this.writable < 4) throw new Error("can't write all data");
 				gather[0] = a; gather[1] = b; gather[2] = c as number; gather[3] = d;
-				return this.send(this.ack, undefined);
+				const left = this.socket!.write(this.ack);
+				this.writable = typeof left === "number" ? left : 0;
+				return;
 			}
-			// A PUBLISH: first byte, 1 or 2 length bytes, topic field, [id], payload.
-			let at = 2, field = c, id = d, low = e, payload = f, n = count;
-			if (typeof c === "number") gather[2] = c, at = 3, field = d, id = e, low = f, payload = g, n--;
-			if (field instanceof Uint8Array && field.length <= GATHER) {
+			// A PUBLISH: first byte, 1 or 2 length bytes, topic field (the writer's Uint8Array), [id], payload.
+			let at = 2, field = c as Uint8Array, id = d, low = e, payload = f, n = count;
+			if (typeof c === "number") gather[2] = c, at = 3, field = d as Uint8Array, id = e, low = f, payload = g, n--;
+			if (typeof field === "object" && field.length <= GATHER && (n === 4 || (n === 6 && typeof id === "number"))) {
 				gather[0] = a; gather[1] = b;
 				gather.set(field, at);
 				at += field.length;
-				if (n === 4) return this.send(gather.subarray(0, at), id as Uint8Array);      // QoS 0
-				if (n === 6 && typeof id === "number") {                       // QoS 1, 2
-					gather[at++] = id; gather[at++] = low as number;
-					return this.send(gather.subarray(0, at), payload as Uint8Array);
-				}
+				if (n === 4) payload = id;                                     // QoS 0: no id
+				else gather[at++] = id as number, gather[at++] = low as number;
+				return this.send(gather.subarray(0, at), payload as Uint8Array);
 			}
 		}
 		if (count === 1 && typeof a === "object") return this.send(a, undefined);
