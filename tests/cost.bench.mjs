@@ -19,6 +19,7 @@ const app = bytecodeOnly ? undefined : await startCostApp();
 const rows = [];
 const binaryRows = [];
 const wsRows = [];
+const ioRows = [];
 if (app) try {
 	for (const qos of [0, 1, 2]) {
 		for (const size of [16, 64, 256, 4096]) {
@@ -46,6 +47,16 @@ if (app) try {
 			wsRows.push({ qos, payload: size, "publish compute": publish.compute, "(TCP)": plain["publish compute"], "receive compute": receive.compute, "(TCP) ": plain["receive whole"], "publish slots": publish.slots, "receive slots": receive.slots });
 		}
 	}
+	// The same client over the ECMA-419 socket (mqttc/io): a stand-in `embedded:io/socket/tcp`
+	// as cheap as a native one (tests/apps/cost/benchtcp.ts).
+	for (const qos of [0, 1, 2]) {
+		for (const size of [64, 4096]) {
+			const plain = rows.find((row) => row.qos === qos && row.payload === size);
+			const publish = await measureScenario(app, { kind: "publish", qos, size, opts: { io: true } });
+			const receive = await measureScenario(app, { kind: "receive", qos, size, opts: { io: true } });
+			ioRows.push({ qos, payload: size, "publish compute": publish.compute, "(TCP)": plain["publish compute"], "receive compute": receive.compute, "(TCP) ": plain["receive whole"], "publish slots": publish.slots, "receive slots": receive.slots });
+		}
+	}
 }
 finally {
 	await app.stop();
@@ -58,6 +69,8 @@ console.log("\nPublish with a Uint8Array payload (the app's bytes; QoS 1/2 copy 
 console.table(binaryRows);
 console.log("\nOver WebSocket (mqttc/ws; a frame per packet, masked), beside TCP:\n");
 console.table(wsRows);
+console.log("\nOver the ECMA-419 socket (mqttc/io; an ack in one write(), a PUBLISH in two), beside the classic Socket:\n");
+console.table(ioRows);
 }
 
 // Release bytecode: every module compiled by the SDK's xsc (-e: no debug info), when available.

@@ -45,9 +45,33 @@ function decode(value: unknown): unknown {
 	return value;
 }
 
+/** A resolver in the shape of ECMA-419's (`new Resolver(options)`, `resolve({host,
+ * onResolved, onError})`), over a table: what `opts.io.dns = {table}` stands for. */
+class TableResolver {
+	table: Record<string, string>;
+	constructor(options: { table: Record<string, string> }) {
+		this.table = options.table;
+	}
+	resolve(request: { host: string; onResolved(host: string, address: string): void; onError(): void }): void {
+		Timer.set(() => {
+			const address = this.table[request.host];
+			if (address) request.onResolved(request.host, address);
+			else request.onError();
+		}, 1);
+	}
+	close(): void {}
+}
+
+/** opts as JSON can carry them, with `io.dns: {table}` made a resolver entry. */
+function options(opts: unknown): unknown {
+	const io = (opts as { io?: { dns?: { table?: object } } } | null)?.io;
+	if (!io?.dns?.table) return opts;
+	return { ...(opts as object), io: { ...io, dns: { io: TableResolver, table: io.dns.table } } };
+}
+
 /** Creates client `name`; returns whether create() gave a client. */
 export function create(name: string, host: string, port: number, ssl?: unknown, opts?: unknown): boolean {
-	const client = mqtt.create(null, host, port, decode(ssl), opts);
+	const client = mqtt.create(null, host, port, decode(ssl), options(opts));
 	if (!client) return false;
 	driver.clients.set(name, client);
 	driver.counts.set(name, {});
