@@ -66,8 +66,10 @@ export const find = (lines, pattern) => lines.findIndex((line) => pattern.test(l
 
 /**
  * Starts an app in mcsim (which never exits by itself); it is ended `afterDoneMs` after it
- * traces a line starting with DONE, when `seconds` pass, or on stop(). Returns {lines,
- * waitFor(re, ms), stop(), done}: `done` resolves the trace lines once mcsim is gone;
+ * traces a line starting with DONE, at once when XS aborts (`XS abort: ...`: a stack
+ * overflow, an exception no one caught), when `seconds` pass, or on stop(). Returns {lines,
+ * waitFor(re, ms), stop(), done, unexpected}: `done` resolves the trace lines once mcsim is
+ * gone, `unexpected` then says how it ended when neither DONE, an abort nor stop() ended it;
  * waitFor resolves the index of the first line matching `re` (or -1 after `ms` or when mcsim
  * ended). MCSIM_TRACE=1 echoes the lines.
  */
@@ -79,7 +81,8 @@ export function launch(so, seconds, afterDoneMs = 0) {
 	let buffer = "";
 	let stderr = "";
 	let ended = false;
-	const stop = () => { try { process.kill(-child.pid, "SIGTERM"); } catch { /* already gone */ } };
+	let stopped = false;
+	const stop = () => { stopped = true; try { process.kill(-child.pid, "SIGTERM"); } catch { /* already gone */ } };
 	const wake = () => { for (const w of [...waiters]) w(); };
 	child.stdout.on("data", (d) => {
 		buffer += d;
@@ -93,14 +96,20 @@ export function launch(so, seconds, afterDoneMs = 0) {
 				if (afterDoneMs) setTimeout(stop, afterDoneMs);
 				else stop();
 			}
+			else if (line.startsWith("XS abort")) stop();      // the VM is gone: nothing more will come
 		}
 		wake();
 	});
 	child.stderr.on("data", (d) => { stderr += d; });
-	const done = new Promise((resolvePromise) => child.on("close", () => {
+	const done = new Promise((resolvePromise) => child.on("close", (code, signal) => {
 		ended = true;
 		if (buffer) lines.push(buffer);
 		if (!lines.length && stderr) lines.push(`(no trace; stderr: ${stderr.trim().slice(-300)})`);
+		// not ended by DONE, an abort or stop(): timeout's 124, or how mcsim itself ended (139: SIGSEGV)
+		else if (!stopped) {
+			app.unexpected = `(mcsim ended: exit ${code}${signal ? ` ${signal}` : ""}${code === 124 ? ", the time was up" : ""}${stderr.trim() ? `; stderr: ${stderr.trim().slice(-200)}` : ""})`;
+			if (process.env.MCSIM_TRACE) console.error(`  | ${app.unexpected}`);
+		}
 		wake();
 		resolvePromise(lines);
 	}));
@@ -116,8 +125,15 @@ export function launch(so, seconds, afterDoneMs = 0) {
 		waiters.add(check);
 		check();
 	});
-	return { lines, waitFor, stop, done };
+	const app = { lines, waitFor, stop, done, unexpected: undefined };
+	return app;
 }
 
-/** Runs an app in mcsim until it traces DONE (and `afterDoneMs` more) or `seconds` pass; resolves its trace lines. */
-export const simulate = (so, seconds, afterDoneMs = 0) => launch(so, seconds, afterDoneMs).done;
+/** Runs an app in mcsim until it traces DONE (and `afterDoneMs` more) or `seconds` pass; resolves its trace lines,
+ * and a last line "(mcsim ended: exit N...)" when mcsim ended otherwise (the time up, or it crashed). */
+export async function simulate(so, seconds, afterDoneMs = 0) {
+	const app = launch(so, seconds, afterDoneMs);
+	const lines = await app.done;
+	if (app.unexpected) lines.push(app.unexpected);
+	return lines;
+}
