@@ -10,14 +10,14 @@
 //   --out DIR    mcconfig's output folder, reused between runs (default: a fresh temporary
 //                folder, removed afterwards). A first build compiles XS: ~2 min on 2 cores.
 //   --only LIST  run only these scenarios ("6" selects 6a-6d, "6a" also 6b (one app run),
-//                "9" all AT scenarios 9a-9d)
+//                "9" all AT scenarios 9a-9d, "11" 11 and 11b)
 //
 //   MCSIM_TRACE=1           echo the apps' trace lines
 //
 // Prints `PASS name` or `FAIL name: why` per scenario and `N passed, N failed`; exits 1
 // when one failed, 2 when it could not run at all. See tests/sdk/README.md.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname, resolve, basename } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -363,6 +363,127 @@ function checkBackoff({ lines, connections, gaps }, seconds, period) {
 	return { summary };
 }
 
+/*
+ * Scenarios 11 and 11b: MQTT over the SDK's ECMA-419 sockets (opts.io; apps tests/sdk/io and
+ * tests/sdk/iotls). The apps trace "<client> <event> ..." lines; the broker's log and a
+ * mosquitto_sub on the apps' topics give the broker's side.
+ */
+const IO_BIG = 10000;
+
+/**
+ * A name /etc/hosts maps to 127.0.0.1 only (not localhost: GLib's resolver answers that one
+ * itself, ::1 first, and the SDK's lin Net.resolve takes the first address only), for the
+ * io app's Net.resolve round trip; undefined when there is none.
+ */
+function etcHostsAlias() {
+	let text = "";
+	try { text = readFileSync("/etc/hosts", "utf8"); } catch { return undefined; }
+	const addresses = new Map();
+	for (const line of text.split("\n")) {
+		const [address, ...names] = line.replace(/#.*/, "").trim().split(/\s+/);
+		for (const name of names) {
+			if (!addresses.has(name)) addresses.set(name, new Set());
+			addresses.get(name).add(address);
+		}
+	}
+	for (const [name, set] of addresses)
+		if (set.size === 1 && set.has("127.0.0.1") && !/localhost/i.test(name) && /^[a-z0-9][a-z0-9.-]*$/i.test(name)) return name;
+	return undefined;
+}
+
+/** What the bare-socket probes of the io app traced, for the summary (not judged). */
+function ioProbes(lines) {
+	const probe = (name) => lines.filter((l) => l.startsWith(`probe ${name} `)).map((l) => l.slice(`probe ${name} `.length).replace(/^end /, "total: "));
+	return `probe refused [${probe("refused").join("; ")}], probe peer [${probe("peer").join("; ")}]`;
+}
+
+/** The client `label` round-tripped (its done line), ended by disconnect() and got no error
+ * but those `expected` matches. */
+function ioRoundTrip(lines, label, done, why, expected = /^$/) {
+	if (!lines.includes(`${label} ${done}`)) why.push(`${label}: no "${label} ${done}" (${lines.filter((l) => l.startsWith(`${label} `)).slice(-4).join(" | ") || "nothing traced"})`);
+	const end = lines.find((l) => l.startsWith(`${label} end `) || l.startsWith(`${label} finish `));
+	const user = lines.some((l) => l.startsWith(`${label} disconnect user`));
+	if (!user) why.push(`${label}: not ended by disconnect() (${end ?? "no end"})`);
+	const errors = lines.filter((l) => l.startsWith(`${label} error `) && !expected.test(l));
+	if (errors.length) why.push(`${label}: ${errors.join("; ")}`);
+}
+
+/** The broker saw `id` disconnect with DISCONNECT (log) and the subscriber every message of `topic`. */
+function ioBrokerSide(log, sub, id, topic, payloads, why) {
+	if (!log.includes(`Received DISCONNECT from ${id}`)) why.push(`the broker logged no DISCONNECT from ${id}`);
+	for (const payload of payloads) {
+		if (!sub.lines.includes(`${topic} ${payload}`)) why.push(`the broker's subscriber missed ${payload.length > 20 ? `the ${payload.length}-byte message` : `"${payload}"`} on ${topic}`);
+	}
+}
+
+/** Scenario 11's verdict from the io app's trace, the broker's log and the subscriber's lines. */
+function checkIo(lines, log, sub, { topic, id, alias }) {
+	const why = [];
+	const aborted = lines.find((l) => l.startsWith("XS abort"));
+	if (aborted) why.push(aborted);
+	// c1: the refused port first (error, disconnect), then the backup: conack
+	const error = find(lines, /^c1 error connect /);
+	const lost = find(lines, /^c1 disconnect connect /);
+	const conack = find(lines, /^c1 conack /);
+	if (error < 0 || lost < 0) why.push(`c1: the refused port gave no error connect / disconnect connect (${lines.filter((l) => l.startsWith("c1 ")).slice(0, 3).join(" | ")})`);
+	if (conack < 0) why.push("c1: no conack from the backup");
+	else if (lost > conack) why.push("c1: conack before the refused port's disconnect");
+	ioRoundTrip(lines, "c1", `done recv 4 bytes ${IO_BIG + 21} sent 4`, why, /^c1 error connect /);
+	if (lines.filter((l) => l.startsWith("c1 error ")).length > 1) why.push(`c1: more than the refused port's error: ${lines.filter((l) => l.startsWith("c1 error ")).join("; ")}`);
+	const pieces = lines.filter((l) => /^c1 recv 1 \d+ \d+$/.test(l)).length;
+	if (pieces < 3) why.push(`c1: the ${IO_BIG}-byte message came in ${pieces} piece(s), want 3 through rxSize 4096`);
+	ioBrokerSide(log, sub, `${id}-1`, topic, ["small 0", "small 1", "small 2", "z".repeat(IO_BIG)], why);
+	// by name: localhost through Net.resolve (a round trip, or "cannot resolve localhost")
+	const netLocalhost = lines.includes("net-localhost finish round trip") && lines.some((l) => l.startsWith("net-localhost disconnect user")) ? "round trip"
+		: lines.some((l) => l.startsWith("net-localhost error connect cannot resolve localhost")) && lines.some((l) => l.startsWith("net-localhost disconnect connect")) ? "cannot resolve localhost (error connect, disconnect connect)"
+		: undefined;
+	if (!netLocalhost) why.push(`net-localhost: neither a round trip nor "cannot resolve localhost" (${lines.filter((l) => l.startsWith("net-localhost ")).slice(0, 4).join(" | ")})`);
+	if (alias) {
+		ioRoundTrip(lines, "net-alias", "finish round trip", why);
+		if (!lines.some((l) => l.startsWith("net-alias conack"))) why.push(`net-alias: ${alias} did not connect`);
+	}
+	// localhost through opts.io.dns, keepalive: a pong, then disconnect
+	if (!lines.includes("dns resolve localhost")) why.push("dns-localhost: the app's resolver was not asked");
+	ioRoundTrip(lines, "dns-localhost", "finish pong", why);
+	if (!log.includes(`Received PINGREQ from ${id}-dns-localhost`)) why.push("the broker logged no PINGREQ from dns-localhost");
+	if (!log.includes(`Received DISCONNECT from ${id}-dns-localhost`)) why.push("the broker logged no DISCONNECT from dns-localhost");
+	const pong = lines.find((l) => l.startsWith("dns-localhost pong "));
+	const counts = (label) => lines.find((l) => l.startsWith(`${label} socket `))?.slice(`${label} socket `.length);
+	const summary = `c1: ${lines[error]?.slice(3)}, conack ${lines[conack]?.split(" ")[2]} ms, ${pieces} pieces; ` +
+		`net-localhost: ${netLocalhost}; net-alias: ${alias ? `${alias} ${lines.some((l) => l.startsWith("net-alias conack")) ? "round trip" : "failed"} (socket ${counts("net-alias")})` : "no /etc/hosts alias of 127.0.0.1"}; ` +
+		`dns-localhost: ${pong?.slice(14) ?? "no pong"} (socket ${counts("dns-localhost")}); ${ioProbes(lines)}`;
+	return { why: why.length ? `${why.join("; ")}; trace: ${tail(lines)}` : undefined, summary };
+}
+
+/** Scenario 11b's verdict: cbc and gcm round-trip QoS 0/1/2 and 10 KB, localhost one QoS 1, a wrong CA is refused. */
+function checkIoTls(lines, log, sub, { topic, id }) {
+	const why = [];
+	const aborted = lines.find((l) => l.startsWith("XS abort"));
+	if (aborted) why.push(`${aborted} (after: ${lines.slice(Math.max(0, lines.indexOf(aborted) - 2), lines.indexOf(aborted)).join(" | ")})`);
+	for (const label of ["cbc", "gcm"]) {
+		ioRoundTrip(lines, label, `done recv 4 bytes ${IO_BIG + 21} sent 4`, why);
+		ioBrokerSide(log, sub, `${id}-${label}`, `${topic}/${label}`, ["small 0", "small 1", "small 2", "z".repeat(IO_BIG)], why);
+	}
+	ioRoundTrip(lines, "localhost", "done recv 1 bytes 15 sent 1", why);
+	const wrong = lines.filter((l) => l.startsWith("wrong-ca "));
+	if (!wrong.some((l) => l.startsWith("wrong-ca error connect")) || !wrong.includes("wrong-ca end disconnect connect") || wrong.some((l) => l.startsWith("wrong-ca conack")))
+		why.push(`wrong-ca: want error connect and disconnect connect, got ${wrong.join(" | ") || "nothing"}`);
+	const conack = (label) => lines.find((l) => l.startsWith(`${label} conack `))?.split(" ")[2];
+	const summary = `conack cbc ${conack("cbc")} ms, gcm ${conack("gcm")} ms, localhost ${conack("localhost")} ms; ` +
+		`localhost socket ${lines.find((l) => l.startsWith("localhost socket "))?.slice(17)}; ${wrong.find((l) => l.startsWith("wrong-ca error")) ?? ""}`;
+	return { why: why.length ? `${why.join("; ")}; trace: ${tail(lines)}` : undefined, summary };
+}
+
+/** mosquitto with two TLS listeners (the first with mosquitto's default suites, the second
+ * with AES-GCM only) and a plain one for mosquitto_sub; TLS 1.2 as Moddable's TLS. */
+async function startIoTlsBroker(certs) {
+	const [port, gcm, plain] = [await freePort(), await freePort(), await freePort()];
+	const tls = (p, extra = []) => [`listener ${p} 127.0.0.1`, `cafile ${certs.ca.path}`, `certfile ${certs.server.chain}`, `keyfile ${certs.server.key}`, "tls_version tlsv1.2", ...extra];
+	const lines = [...(process.getuid?.() === 0 ? ["user root"] : []), `listener ${plain} 127.0.0.1`, ...tls(port), ...tls(gcm, ["ciphers ECDHE-RSA-AES128-GCM-SHA256"])];
+	const broker = await startBroker({ listener: false, port, lines });
+	return Object.assign(broker, { gcm, plain });
+}
+
 const OK = /\r\nOK\r\n/;
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const atLine = (s) => new RegExp("\\r\\n" + escape(s) + "\\r\\n");
@@ -501,7 +622,7 @@ async function main() {
 	// "--only 6" selects 6a-6d; "--only 4b" selects the graceful app (4 and 4b), "6a" the tls
 	// app (6a and 6b); 6c and 6d are apps of their own
 	const family = (name) => name.replace(/[a-z]$/, "");
-	const group = (name) => (/^6[cd]$/.test(name) ? name : family(name));
+	const group = (name) => (/^(6[cd]|11b)$/.test(name) ? name : family(name));
 	const wanted = (name) => !options.only || [...options.only].some((o) => o === name || o === family(name) || group(o) === group(name));
 	const results = [];
 	const report = (name, why, note) => {
@@ -647,6 +768,49 @@ async function main() {
 					: done !== "DONE recv 4 bytes 10021 sent 3" && done !== "DONE recv 4 bytes 10021 sent 2" ? `counts: ${done}`
 					: upgrade?.["sec-websocket-protocol"] !== "mqtt" ? "the upgrade did not ask for mqtt" : undefined;
 				report(name, why, done && `${done}; ${lines.filter((l) => l.startsWith("recv")).length} recv events; upgrade ${upgrade?.["sec-websocket-version"]}`);
+			}
+		}
+
+		if (wanted("11")) {
+			const name = "11 MQTT over the ECMA-419 TCP socket (opts.io): refused port then backup, QoS 0/1/2 and 10 KB through 4 KB rxSize, names (Net.resolve, io.dns), keepalive, disconnect";
+			const alias = etcHostsAlias();
+			const config = { host, port: broker.port, refused: await freePort(), topic: "mqttc/sdkcheck/io", id: "sdkcheck-io", ...(alias ? { alias } : {}) };
+			const so = await buildOrFail("io", config, [name]);
+			if (so) {
+				const sub = await mosquittoSub(broker.port, ["-t", "mqttc/sdkcheck/io/#", "-q", "2"]);
+				const before = broker.log().length;
+				let lines;
+				try {
+					lines = await simulate(so, 60);
+					await sleep(300);
+				} finally {
+					sub.stop();
+				}
+				const { why, summary } = checkIo(lines, broker.log().slice(before), sub, { ...config, alias });
+				report(name, why, summary);
+			}
+		}
+
+		if (wanted("11b")) {
+			const name = "11b MQTT over TLS over the ECMA-419 sockets (opts.io with ssl): AES-CBC and AES-GCM listeners with QoS 0/1/2 and 10 KB, localhost through io.dns, a wrong CA refused";
+			const certs = makeCerts();
+			cleanups.push(() => certs.cleanup());
+			const tlsBroker = await startIoTlsBroker(certs);
+			cleanups.push(() => tlsBroker.stop());
+			const config = { host, port: tlsBroker.port, gcmPort: tlsBroker.gcm, ca: certs.ca.der.toString("base64"), wrong: certs.other.der.toString("base64"), topic: "mqttc/sdkcheck/iotls", id: "sdkcheck-iotls" };
+			const so = await buildOrFail("iotls", config, [name]);
+			if (so) {
+				const sub = await mosquittoSub(tlsBroker.plain, ["-t", "mqttc/sdkcheck/iotls/#", "-q", "2"]);
+				let lines;
+				try {
+					// four clients one after the other, each within its 20 s guard in the app
+					lines = await simulate(so, 100);
+					await sleep(300);
+				} finally {
+					sub.stop();
+				}
+				const { why, summary } = checkIoTls(lines, tlsBroker.log(), sub, config);
+				report(name, why, summary);
 			}
 		}
 
