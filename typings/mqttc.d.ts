@@ -103,6 +103,27 @@ declare module "mqttc" {
 		 * runs over TLS (wss). Frames are masked with a random key per frame.
 		 */
 		websocket?: boolean | WsOptions;
+		/**
+		 * MQTT over the ECMA-419 TCP socket instead of the classic Socket (include mqttc's
+		 * manifest_io.json; with `ssl`, manifest_io_tls.json: the SDK's TLSSocket): true, or
+		 * {socket, dns} (a host provider's entries). A host name is resolved by `dns`, else by
+		 * the SDK's `net` module.
+		 */
+		io?: boolean | IoOptions;
+	}
+
+	/** An ECMA-419 host provider entry: the constructor in `io`, the rest its options. */
+	export interface IoSocketEntry {
+		io: new (options: Record<string, unknown>) => any;
+		[option: string]: unknown;
+	}
+
+	/** `opts.io` as a table. */
+	export interface IoOptions {
+		/** The socket (default `embedded:io/socket/tcp`, with `ssl` `embedded:io/socket/tcp/tls`). */
+		socket?: IoSocketEntry;
+		/** A resolver for host names (an ECMA-419 DNS resolver entry). */
+		dns?: IoSocketEntry;
 	}
 
 	/** `opts.websocket` as a table. */

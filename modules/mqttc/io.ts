@@ -22,6 +22,13 @@ const GATHER = 32;
 const GATHER_SIZE = 64;
 /** What the link writes: buffers, views, numbers (a byte each). */
 type Part = ArrayBuffer | ArrayBufferView | number;
+/** TLS (the SDK's TLSSocket): it reports onWritable as the TCP room less 96 (its estimate of
+ * a record's cost) but write() returns the TCP room less 32, and a record of AES-CBC with
+ * HMAC-SHA256 costs up to 69 bytes (5 header, 16 IV, 32 MAC, 16 padding): so its write()'s
+ * answer less this is the room for the data of one more record. */
+const TLS_SLACK = 64;
+/** TLS: no data, to seal the record that writes with {more: true} gathered. */
+const SEAL = new Uint8Array(0);
 /** An IPv4 or IPv6 literal (needs no resolver). */
 const LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 
@@ -79,6 +86,10 @@ class IoSocket implements LinkSocket {
 	/** A packet's small parts, gathered for one write(); `ack` its first four bytes. */
 	declare gather: Uint8Array;
 	declare ack: Uint8Array;
+	/** TLS: the options of a write() whose data waits for the next one's (one record a packet:
+	 * each record costs its overhead), and what write()'s answer counts beyond the room. */
+	declare more: { more: true; byteLength: number } | undefined;
+	declare slack: number;
 
 	constructor(transport: IoTransport, host: string, port: number) {
 		this.transport = transport;
@@ -89,6 +100,8 @@ class IoSocket implements LinkSocket {
 		const gather = this.gather = new Uint8Array(GATHER_SIZE);
 		this.ack = gather.subarray(0, 4);
 		this.callback = () => {};
+		this.more = transport.secure ? { more: true, byteLength: 0 } : undefined;
+		this.slack = transport.secure ? TLS_SLACK : 0;
 	}
 
 	/** Opens the ECMA-419 socket to `address`; may throw (an invalid address). */
@@ -102,7 +115,14 @@ class IoSocket implements LinkSocket {
 			onError: () => this.error(),
 		};
 		const secure = this.transport.secure;
-		if (secure) options.secure = secure;
+		if (secure) {
+			options.secure = secure;
+			// The SDK's TLSSocket runs the handshake in its TCP socket's callbacks and lets what
+			// it throws (a certificate refused) escape to the host, which aborts the VM: caught
+			// here, it ends this socket instead.
+			const tcp = entry.TCP as IoSocketEntry | undefined;
+			if (tcp !== undefined && typeof tcp.io === "function") options.TCP = { ...tcp, io: guarded(tcp.io, (e) => this.thrown(e)) };
+		}
 		delete options.io;
 		this.socket = new Io(options);
 	}
@@ -132,7 +152,7 @@ class IoSocket implements LinkSocket {
 	 */
 	write(a?: Part, b?: Part, c?: Part, d?: Part, e?: Part, f?: Part, g?: Part): number | void {
 		const count = arguments.length;
-		if (count === 0) return this.writable;
+		if (count === 0) return this.writable > 0 ? this.writable : 0;       // TLS: the slack may take it below 0
 		if (this.state !== 1) throw new Error("write on closed socket");
 		const gather = this.gather;
 		if (typeof a === "number" && typeof b === "number") {
@@ -140,7 +160,7 @@ class IoSocket implements LinkSocket {
 				if (this.writable < 4) throw new Error("can't write all data");
 				gather[0] = a; gather[1] = b; gather[2] = c as number; gather[3] = d;
 				const left = this.socket!.write(this.ack);
-				this.writable = typeof left === "number" ? left : 0;
+				this.writable = typeof left === "number" ? left - this.slack : 0;
 				return;
 			}
 			// A PUBLISH: first byte, 1 or 2 length bytes, topic field (the writer's Uint8Array), [id], payload.
@@ -162,11 +182,22 @@ class IoSocket implements LinkSocket {
 	/** One or two buffers, all or nothing. */
 	private send(head: ArrayBuffer | ArrayBufferView, body: ArrayBuffer | ArrayBufferView | undefined): void {
 		const socket = this.socket!;
-		if (head.byteLength + (body === undefined ? 0 : body.byteLength) > this.writable) throw new Error("can't write all data");
-		let left = socket.write(head);
-		if (body !== undefined) left = socket.write(body);
+		const total = head.byteLength + (body === undefined ? 0 : body.byteLength);
+		if (total > this.writable) throw new Error("can't write all data");
+		let left;
+		const more = this.more;
+		if (body === undefined) left = socket.write(head);
+		else if (more === undefined) {
+			socket.write(head);
+			left = socket.write(body);
+		}
+		else {                          // TLS: head and body in one record
+			more.byteLength = total;
+			(socket.write as (buffer: ArrayBufferView | ArrayBuffer, options?: object) => number | undefined)(head, more);
+			left = socket.write(body);
+		}
 		// lwIP answers a write after an error with nothing: no room until onError ends it.
-		this.writable = typeof left === "number" ? left : 0;
+		this.writable = typeof left === "number" ? left - this.slack : 0;
 	}
 
 	/** Any shape: numbers and small buffers gathered, larger buffers written on their own. */
@@ -179,26 +210,30 @@ class IoSocket implements LinkSocket {
 		}
 		if (total > this.writable) throw new Error("can't write all data");
 		const gather = this.gather;
+		const more = this.more;         // TLS: all the parts in one record, sealed at the end
+		if (more !== undefined) more.byteLength = total;
+		const put = (buffer: ArrayBufferView | ArrayBuffer) => (socket.write as (buffer: ArrayBufferView | ArrayBuffer, options?: object) => number | undefined)(buffer, more);
 		let at = 0, left: number | undefined;
 		for (let i = 0; i < parts.length; i++) {
 			const part = parts[i];
 			if (typeof part === "number") {
-				if (at === GATHER_SIZE) left = socket.write(gather), at = 0;
+				if (at === GATHER_SIZE) left = put(gather), at = 0;
 				gather[at++] = part;
 				continue;
 			}
 			const size = part.byteLength;
 			if (size <= GATHER) {
-				if (at + size > GATHER_SIZE) left = socket.write(gather.subarray(0, at)), at = 0;
+				if (at + size > GATHER_SIZE) left = put(gather.subarray(0, at)), at = 0;
 				gather.set(part instanceof Uint8Array ? part : ArrayBuffer.isView(part) ? new Uint8Array(part.buffer, part.byteOffset, size) : new Uint8Array(part), at);
 				at += size;
 				continue;
 			}
-			if (at !== 0) left = socket.write(gather.subarray(0, at)), at = 0;
-			left = socket.write(part);
+			if (at !== 0) left = put(gather.subarray(0, at)), at = 0;
+			left = put(part);
 		}
-		if (at !== 0) left = socket.write(gather.subarray(0, at));
-		this.writable = typeof left === "number" ? left : 0;
+		if (at !== 0) left = put(gather.subarray(0, at));
+		if (more !== undefined) left = socket.write(SEAL);
+		this.writable = typeof left === "number" ? left - this.slack : 0;
 	}
 
 	close(): void {
@@ -225,6 +260,13 @@ class IoSocket implements LinkSocket {
 		this.callback(connected ? -1 : -2);
 	}
 
+	/** What the TLS socket threw in a TCP callback (its handshake): the end of this socket. */
+	thrown(e: unknown): void {
+		if (this.state === 2) return;
+		this.why = `TLS failed: ${(e as Error)?.message ?? e}`;
+		this.error();
+	}
+
 	/** Ends an attempt that never reached a socket: -2 in a turn of its own (a resolver may
 	 * answer inside open(), before the link listens). */
 	fail(why: string): void {
@@ -233,6 +275,21 @@ class IoSocket implements LinkSocket {
 		this.close();
 		Timer.set(() => this.callback(-2), 0);
 	}
+}
+
+/** `TCP` whose callbacks throw nothing into the host: what they throw goes to `fail`. */
+function guarded(TCP: IoConstructor, fail: (e: unknown) => void): IoConstructor {
+	const wrap = (f: unknown) => typeof f !== "function" ? f : function (this: unknown, count?: number) {
+		try {
+			return (f as (count?: number) => unknown).call(this, count);
+		}
+		catch (e) {
+			fail(e);
+		}
+	};
+	return function (options: Record<string, unknown>) {
+		return new TCP({ ...options, onReadable: wrap(options.onReadable), onWritable: wrap(options.onWritable), onError: wrap(options.onError) });
+	} as unknown as IoConstructor;
 }
 
 /** Resolves `host` for `socket` with the app's ECMA-419 resolver, else the SDK's `net`. */

@@ -12,7 +12,7 @@
 
 import Modules from "modules";
 import { tlsSettings } from "mqttc/pem";
-import type { LinkSocket, TlsSettings, Transport } from "mqttc/types";
+import type { LinkSocket, SslOptions, TlsSettings, Transport } from "mqttc/types";
 
 class TlsTransport implements Transport {
 	readonly label = " (TLS)";
@@ -72,7 +72,14 @@ function failureDetail(socket: unknown): string {
 /** What create() takes through Modules.importNow("mqttc/tls"): TLS code is loaded only by
  * apps built with manifest_tls.json. */
 export default Object.freeze({
-	tlsSettings,
+	/** The settings of an `ssl` argument, or why there are none. The SDK's TLS session
+	 * (`ssl/session`) is one module, and crypt/tls.json (SecureSocket) and tls_419.json (the
+	 * ECMA-419 TLS socket) bring different ones: with both manifests one of them breaks
+	 * (mcsim: a crash, or no handshake), so that app is refused here. */
+	tlsSettings(ssl: true | SslOptions): TlsSettings | string {
+		if (Modules.has("securesocket") && Modules.has("embedded:io/socket/tcp/tls")) return "manifest_tls.json and manifest_io_tls.json cannot go together: the SDK's ssl/session is either SecureSocket's or the ECMA-419 TLS socket's";
+		return tlsSettings(ssl);
+	},
 	transport(settings: TlsSettings): Transport {
 		return new TlsTransport(settings);
 	},
