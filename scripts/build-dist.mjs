@@ -10,6 +10,9 @@
 //   dist/store/                        mqttc/store likewise, with manifest_store.json's SDK
 //                                      part (File, on LittleFS for ESP32, and crc)
 //   dist/ws/                           mqttc/ws likewise (the SDK's digest and logical)
+//   dist/io/                           mqttc/io likewise (the SDK's ECMA-419 IO manifest; its
+//                                      TLS, manifest_io_tls.json, is not offered by npm: the
+//                                      tls scope brings SecureSocket's ssl/session)
 //   dist/mqttc.d.ts, dist/mqttc/at.d.ts, typings/*.d.ts as module declarations (dist/store/
 //   dist/store/store.d.ts, an empty    store.d.ts too), and an empty one for `import "mqttc/tls"`,
 //   dist/tls/tls.d.ts                  for the `types` conditions of package.json's exports
@@ -37,7 +40,7 @@ function packageSpecifier(specifier) {
 }
 
 /** The feature modules that bring SDK modules of their own: each in a package scope of its own. */
-const SCOPES = { "mqttc/tls": "manifest_tls.json", "mqttc/store": "manifest_store.json", "mqttc/ws": "manifest_ws.json" };
+const SCOPES = { "mqttc/tls": "manifest_tls.json", "mqttc/store": "manifest_store.json", "mqttc/ws": "manifest_ws.json", "mqttc/io": "manifest_io.json" };
 
 /** Where a compiled module goes: modules/mqttc-at.ts -> mqttc/at.js, modules/mqttc-at/x.ts ->
  * mqttc/at/x.js, modules/mqttc/tls.ts -> tls/tls.js (and store), the others as under modules/. */
@@ -159,6 +162,7 @@ for (const name of Object.keys(SCOPES)) featureScope(name);
 fs.writeFileSync(path.join(OUT, "tls/tls.d.ts"), `// "mqttc/tls": import it for its effect, \`import "mqttc/tls";\`, to build an app with TLS\n// (mqtt.create with \`ssl\`); see dist/tls/manifest.json.\nexport {};\n`);
 fs.writeFileSync(path.join(OUT, "store/store.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc.d.ts"), "mqttc/store"));
 fs.writeFileSync(path.join(OUT, "ws/ws.d.ts"), `// "mqttc/ws": import it for its effect, \`import "mqttc/ws";\`, to build an app with MQTT over\n// WebSocket (mqtt.create with \`websocket\`); see dist/ws/manifest.json.\nexport {};\n`);
+fs.writeFileSync(path.join(OUT, "io/io.d.ts"), `// "mqttc/io": import it for its effect, \`import "mqttc/io";\`, to build an app with MQTT over\n// the ECMA-419 TCP socket (mqtt.create with \`io\`); see dist/io/manifest.json.\nexport {};\n`);
 fs.writeFileSync(path.join(OUT, "mqttc.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc.d.ts"), "mqttc"));
 fs.writeFileSync(path.join(OUT, "mqttc/at.d.ts"), moduleTypings(path.join(ROOT, "typings/mqttc-at.d.ts"), "mqttc-at"));
 process.stderr.write(`build-dist: ${written.length} modules and the typings in ${path.relative(process.cwd(), OUT) || "."}\n`);

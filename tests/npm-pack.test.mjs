@@ -39,13 +39,13 @@ let installed;      // app/node_modules/mqttc
 const packageName = (name) => name.replace(/^mqttc-at(?=\/|$)/, "mqttc/at");
 /** Where a module is in the package: dist/<its package name>.js, but mqttc/tls and mqttc/store
  * in scopes of their own, dist/tls/ and dist/store/. */
-const SCOPED = { "mqttc/tls": "dist/tls/tls.js", "mqttc/store": "dist/store/store.js", "mqttc/ws": "dist/ws/ws.js" };
+const SCOPED = { "mqttc/tls": "dist/tls/tls.js", "mqttc/store": "dist/store/store.js", "mqttc/ws": "dist/ws/ws.js", "mqttc/io": "dist/io/io.js" };
 const distFile = (name) => SCOPED[packageName(name)] ?? `dist/${packageName(name)}.js`;
 
 /** Every module of the three manifests: [{name, file}], name as in the manifests. */
 function manifestModules() {
 	const all = new Map();
-	for (const file of ["manifest_tls.json", "manifest_at.json", "manifest_store.json", "manifest_ws.json"])
+	for (const file of ["manifest_tls.json", "manifest_at.json", "manifest_store.json", "manifest_ws.json", "manifest_io.json"])
 		for (const [name, entry] of readManifest(path.join(ROOT, file), { env: {} }).modules)
 			all.set(name, entry.file);
 	return [...all].map(([name, file]) => ({ name, file }));
@@ -134,7 +134,7 @@ test("npm pack: the tarball holds every module the manifests list, as JavaScript
 	// mcpack includes the manifest.json at a package's root in every app that imports it:
 	// the checkout's (TypeScript sources under modules/) must not be in the package. The one
 	// manifest is mqttc/tls's (below).
-	assert.deepEqual([...files].filter((f) => /(^|\/)manifest[^/]*\.json$/.test(f)).sort(), ["dist/store/manifest.json", "dist/tls/manifest.json", "dist/ws/manifest.json"]);
+	assert.deepEqual([...files].filter((f) => /(^|\/)manifest[^/]*\.json$/.test(f)).sort(), ["dist/io/manifest.json", "dist/store/manifest.json", "dist/tls/manifest.json", "dist/ws/manifest.json"]);
 	// The installed package is the tarball's.
 	for (const m of modules)
 		assert.ok(fs.existsSync(path.join(installed, distFile(m.name))), `${m.name} installed`);
@@ -215,6 +215,13 @@ test("npm pack: mqttc/ws is in a package scope of its own, whose manifest brings
 	assert.deepEqual(manifest.modules, { logical: ours.modules.logical }, "the SDK module only: mcpack adds the package's");
 	assert.deepEqual(manifest.preload, ours.preload);
 	assert.equal(manifest.typescript, undefined);
+});
+
+test("npm pack: mqttc/io is in a package scope of its own, whose manifest brings the SDK's ECMA-419 IO", () => {
+	const manifest = JSON.parse(fs.readFileSync(path.join(installed, "dist/io/manifest.json"), "utf8"));
+	assert.deepEqual(manifest.include, ["$(MODDABLE)/examples/manifest_base.json", "$(MODDABLE)/modules/io/manifest.json"]);
+	assert.deepEqual(manifest.preload, ["mqttc/io"]);
+	assert.equal(manifest.modules, undefined, "no SDK module of its own: mcpack adds the package's");
 });
 
 test("npm pack: the AT entry imports the feature modules manifest_at.json includes (an npm app has no manifests: these imports bring them)", () => {
