@@ -39,28 +39,29 @@ if (app) try {
 	}
 	// The same client over WebSocket (mqttc/ws): the bench feeds frames, and Logical.xor (the
 	// masking) is a stand-in that does nothing, as cheap as a native call.
-	for (const qos of [0, 1, 2]) {
-		for (const size of [64, 4096]) {
-			const plain = rows.find((row) => row.qos === qos && row.payload === size);
-			const publish = await measureScenario(app, { kind: "publish", qos, size, opts: { websocket: true } });
-			const receive = await measureScenario(app, { kind: "receive", qos, size, opts: { websocket: true } });
-			wsRows.push({ qos, payload: size, "publish compute": publish.compute, "(TCP)": plain["publish compute"], "receive compute": receive.compute, "(TCP) ": plain["receive whole"], "publish slots": publish.slots, "receive slots": receive.slots });
-		}
-	}
-	// The same client over the ECMA-419 socket (mqttc/io): a stand-in `embedded:io/socket/tcp`
-	// as cheap as a native one (tests/apps/cost/benchtcp.ts).
-	for (const qos of [0, 1, 2]) {
-		for (const size of [64, 4096]) {
-			const plain = rows.find((row) => row.qos === qos && row.payload === size);
-			const publish = await measureScenario(app, { kind: "publish", qos, size, opts: { io: true } });
-			const receive = await measureScenario(app, { kind: "receive", qos, size, opts: { io: true } });
-			ioRows.push({ qos, payload: size, "publish compute": publish.compute, "(TCP)": plain["publish compute"], "receive compute": receive.compute, "(TCP) ": plain["receive whole"], "publish slots": publish.slots, "receive slots": receive.slots });
-		}
-	}
+	wsRows.push(...await beside({ websocket: true }));
+	// The same client over the ECMA-419 socket (mqttc/io): the SDK ECMA-419 client's bench
+	// stand-in for `embedded:io/socket/tcp` (tests/apps/cost/benchtcp.ts).
+	ioRows.push(...await beside({ io: true }));
 }
 finally {
 	await app.stop();
 }
+/** Rows of the client made with `opts` (a transport), publish and receive at QoS 0/1/2 of 64 B
+ * and 4 KB, beside the same on the classic socket. */
+async function beside(opts) {
+	const out = [];
+	for (const qos of [0, 1, 2]) {
+		for (const size of [64, 4096]) {
+			const plain = rows.find((row) => row.qos === qos && row.payload === size);
+			const publish = await measureScenario(app, { kind: "publish", qos, size, opts });
+			const receive = await measureScenario(app, { kind: "receive", qos, size, opts });
+			out.push({ qos, payload: size, "publish compute": publish.compute, "(TCP)": plain["publish compute"], "receive compute": receive.compute, "(TCP) ": plain["receive whole"], "publish slots": publish.slots, "receive slots": receive.slots });
+		}
+	}
+	return out;
+}
+
 if (app) {
 console.log("XS compute units and slots per message (QoS 1/2 publish includes the broker's acks;");
 console.log("QoS 1/2 receive includes the client's acks); topic 16 bytes; @agoric/xsnap 0.15.0\n");

@@ -10,6 +10,7 @@ import { startBroker, mosquittoSub } from "./lib/broker.mjs";
 import { startDriver, connected } from "./lib/driver.mjs";
 import { startCuttingProxy } from "./lib/cutting-proxy.mjs";
 import { startAedesWs } from "./lib/ws-broker.mjs";
+import { idleKeepalive } from "./lib/scenarios.mjs";
 
 const IO = { io: true };
 
@@ -183,23 +184,7 @@ for (const platform of ["lin", "esp32"]) {
 }
 
 test("ECMA-419: keepalive pings when idle and gets PINGRESP (virtual time, both profiles)", async () => {
-	for (const platform of ["lin", "esp32"]) {
-		const virtual = await startDriver({ virtualTime: true, platform });
-		try {
-			await connected(virtual, "ka", broker.port, { opts: IO, keepalive: 20 });
-			await virtual.advance(14000, 500);
-			assert.equal(virtual.seen("ka", "pong").length, 0, "no ping before 3/4 of 20 s");
-			await virtual.advance(2000, 500);
-			await virtual.waitEvent("ka", "pong");
-			await virtual.advance(40000, 500);
-			assert.ok(virtual.seen("ka", "pong").length >= 3);
-			assert.equal(virtual.seen("ka", "disconnect").length, 0);
-			await virtual.call("ka", "close");
-		}
-		finally {
-			await virtual.stop();
-		}
-	}
+	for (const platform of ["lin", "esp32"]) await idleKeepalive(broker.port, { opts: IO, platform });
 });
 
 test("ECMA-419: bad opts.io is refused by create() with the reason", async () => {

@@ -10,6 +10,7 @@ import { startDriver, connected } from "./lib/driver.mjs";
 import { startAedesWs } from "./lib/ws-broker.mjs";
 import { bytes } from "./lib/byte-broker.mjs";
 import { makeCerts } from "./lib/certs.mjs";
+import { idleKeepalive } from "./lib/scenarios.mjs";
 
 let driver, broker;
 before(async () => {
@@ -129,21 +130,7 @@ test("over WebSocket: the graceful disconnect settles what was in flight, then D
 });
 
 test("over WebSocket: keepalive pings when idle and gets pong (virtual time)", async () => {
-	const virtual = await startDriver({ virtualTime: true });
-	try {
-		await connected(virtual, "ka", broker.port, { opts: WS, keepalive: 20 });
-		await virtual.advance(14000, 500);
-		assert.equal(virtual.seen("ka", "pong").length, 0, "no ping before 3/4 of 20 s");
-		await virtual.advance(2000, 500);
-		await virtual.waitEvent("ka", "pong");
-		await virtual.advance(40000, 500);
-		assert.ok(virtual.seen("ka", "pong").length >= 3);
-		assert.equal(virtual.seen("ka", "disconnect").length, 0);
-		await virtual.call("ka", "close");
-	}
-	finally {
-		await virtual.stop();
-	}
+	await idleKeepalive(broker.port, { opts: WS });
 });
 
 test("over WebSocket on the esp32 profile (lwIP: a reset is -2, 8 KB of send space): QoS 1 round trip, a dropped WebSocket reconnects", async () => {

@@ -1,7 +1,7 @@
 // Client scenarios every broker suite runs the same way (mosquitto, RabbitMQ).
 import assert from "node:assert/strict";
 import { mosquittoSub } from "./broker.mjs";
-import { startDriver } from "./driver.mjs";
+import { startDriver, connected } from "./driver.mjs";
 
 /**
  * The will: published when a client vanishes (its XS app ends, the socket closes without
@@ -31,5 +31,28 @@ export async function willScenario(port, idPrefix = "") {
 	}
 	finally {
 		watcher.stop();
+	}
+}
+
+/**
+ * Keepalive on an idle connection (virtual time): no PINGREQ before 3/4 of 20 s, then a
+ * PINGRESP (`pong`) each time, and no disconnect, for a client made with `opts` (a transport)
+ * in a driver app of its own on `platform`.
+ */
+export async function idleKeepalive(port, { opts, platform = "lin" } = {}) {
+	const virtual = await startDriver({ virtualTime: true, platform });
+	try {
+		await connected(virtual, "ka", port, { opts, keepalive: 20 });
+		await virtual.advance(14000, 500);
+		assert.equal(virtual.seen("ka", "pong").length, 0, "no ping before 3/4 of 20 s");
+		await virtual.advance(2000, 500);
+		await virtual.waitEvent("ka", "pong");
+		await virtual.advance(40000, 500);
+		assert.ok(virtual.seen("ka", "pong").length >= 3);
+		assert.equal(virtual.seen("ka", "disconnect").length, 0);
+		await virtual.call("ka", "close");
+	}
+	finally {
+		await virtual.stop();
 	}
 }
