@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The npm package in the real simulator: `npm pack` of a copy of the mqttc checkout, then
-// five apps (tests/sdk/pack-plain, pack-tls, pack-at, pack-store, pack-ws), each copied to a temporary folder,
+// six apps (tests/sdk/pack-plain, pack-tls, pack-at, pack-store, pack-ws, pack-io), each copied to a temporary folder,
 // `npm install <tarball>`, built with the SDK's mcpack (`mcpack mcconfig -m -p lin -t build`)
 // and run in mcsim under xvfb-run against mosquitto on 127.0.0.1 until it traces DONE.
 // See docs/npm-package.md. Not part of `node --test tests/`: it needs a built Moddable SDK.
 //
-//   node tests/sdk/mcpack-check.mjs [--mqttc DIR] [--out DIR] [--only plain,tls,at,store,ws]
+//   node tests/sdk/mcpack-check.mjs [--mqttc DIR] [--out DIR] [--only plain,tls,at,store,ws,io]
 //
 //   --mqttc DIR  the mqttc checkout to pack (default: the one holding this script)
 //   --out DIR    mcconfig's output folder, reused between runs (default: a temporary one)
@@ -41,7 +41,7 @@ function pack(mqttc, tmp) {
 async function build(app, { tmp, out, tarball, config, files = {} }) {
 	const dir = path.join(tmp, app);
 	fs.cpSync(path.join(here, app), dir, { recursive: true });
-	fs.copyFileSync(path.join(here, "pack-roundtrip.js"), path.join(dir, "roundtrip.js"));   // what plain, tls and ws share
+	fs.copyFileSync(path.join(here, "pack-roundtrip.js"), path.join(dir, "roundtrip.js"));   // what plain, tls, ws and io share
 	for (const [name, text] of Object.entries(files))
 		fs.writeFileSync(path.join(dir, name), text);
 	execFileSync("npm", ["install", tarball, "--offline", "--no-audit", "--no-fund", "--no-package-lock"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
@@ -57,9 +57,8 @@ const simulate = (so, seconds) => simulateApp(so, seconds, 300);
 
 const tail = (lines) => lines.slice(-6).join(" | ") || "(no trace)";
 
-/** The client apps: the TLS line, 5 recv at QoS 1, DONE. */
-function checkClient(lines, { tls, topic }) {
-	const carried = `TLS carried: ${tls} securesocket: ${tls}`;
+/** The client apps: the line of what the build carries (the TLS line unless given), 5 recv at QoS 1, DONE. */
+function checkClient(lines, { tls, topic, carried = `TLS carried: ${tls} securesocket: ${tls}` }) {
 	if (!lines.includes(carried)) return `no "${carried}" line: ${tail(lines)}`;
 	const recv = lines.filter((line) => new RegExp(`^recv ${topic} "message \\d" qos=1 id=\\d+$`).test(line));
 	if (recv.length !== 5) return `${recv.length} recv lines, not 5: ${tail(lines)}`;
@@ -131,6 +130,11 @@ async function main() {
 			const lines = await simulate(so, 30);
 			if (find(lines, /^DONE received 5 sent 5$/) < 0) return `no DONE: ${tail(lines)}`;
 			if (wsBroker.upgrades[0]?.["sec-websocket-protocol"] !== "mqtt") return "no WebSocket upgrade with subprotocol mqtt";
+		});
+		await scenario("io", async () => {
+			// opts.io: the SDK's ECMA-419 TCP socket, which takes an IP address (config.host).
+			const so = await build("pack-io", { tmp, out, tarball, config });
+			return checkClient(await simulate(so, 30), { topic: "mcpack/io", carried: "IO carried: true tcp: true TLS carried: false" });
 		});
 		await scenario("store", async () => {
 			// Two boots on one store file (/tmp/<store>.mq in the simulator): the first, with no
