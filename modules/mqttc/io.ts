@@ -12,7 +12,7 @@
 
 import Modules from "modules";
 import Timer from "timer";
-import type { IoConstructor, IoOptions, IoSocketEntry, LinkSocket, SecureDictionary, SslOptions, TlsModule, Transport } from "mqttc/types";
+import type { IoConstructor, IoOptions, IoSocketEntry, IoTlsModule, LinkSocket, SecureDictionary, Transport } from "mqttc/types";
 
 /** A buffer of at most this many bytes is copied next to the numbers around it so that a
  * packet goes out in one write() (a PUBLISH: header, topic and packet id); a larger one is
@@ -27,8 +27,6 @@ type Part = ArrayBuffer | ArrayBufferView | number;
  * HMAC-SHA256 costs up to 69 bytes (5 header, 16 IV, 32 MAC, 16 padding): so its write()'s
  * answer less this is the room for the data of one more record. */
 const TLS_SLACK = 64;
-/** TLS: no data, to seal the record that writes with {more: true} gathered. */
-const SEAL = new Uint8Array(0);
 /** An IPv4 or IPv6 literal (needs no resolver). */
 const LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
 
@@ -37,11 +35,14 @@ class IoTransport implements Transport {
 	declare socket: IoSocketEntry;
 	declare dns: IoSocketEntry | undefined;
 	declare secure: SecureDictionary | undefined;
+	/** mqttc/iotls, with `ssl`. */
+	declare tls: IoTlsModule | undefined;
 
-	constructor(socket: IoSocketEntry, dns: IoSocketEntry | undefined, secure: SecureDictionary | undefined) {
+	constructor(socket: IoSocketEntry, dns: IoSocketEntry | undefined, secure: SecureDictionary | undefined, tls: IoTlsModule | undefined) {
 		this.socket = socket;
 		this.dns = dns;
 		this.secure = secure;
+		this.tls = tls;
 		this.label = secure ? " (ECMA-419 TLS)" : " (ECMA-419)";
 	}
 
@@ -117,11 +118,9 @@ class IoSocket implements LinkSocket {
 		const secure = this.transport.secure;
 		if (secure) {
 			options.secure = secure;
-			// The SDK's TLSSocket runs the handshake in its TCP socket's callbacks and lets what
-			// it throws (a certificate refused) escape to the host, which aborts the VM: caught
-			// here, it ends this socket instead.
+			// What its handshake throws in the TCP callbacks ends this socket (mqttc/iotls).
 			const tcp = entry.TCP as IoSocketEntry | undefined;
-			if (tcp !== undefined && typeof tcp.io === "function") options.TCP = { ...tcp, io: guarded(tcp.io, (e) => this.thrown(e)) };
+			if (tcp !== undefined && typeof tcp.io === "function") options.TCP = this.transport.tls!.guard(tcp, (e) => this.thrown(e));
 		}
 		delete options.io;
 		this.socket = new Io(options);
@@ -232,7 +231,7 @@ class IoSocket implements LinkSocket {
 			left = put(part);
 		}
 		if (at !== 0) left = put(gather.subarray(0, at));
-		if (more !== undefined) left = socket.write(SEAL);
+		if (more !== undefined) left = socket.write(gather.subarray(0, 0));     // no data: seals the record
 		this.writable = typeof left === "number" ? left - this.slack : 0;
 	}
 
@@ -277,21 +276,6 @@ class IoSocket implements LinkSocket {
 	}
 }
 
-/** `TCP` whose callbacks throw nothing into the host: what they throw goes to `fail`. */
-function guarded(TCP: IoConstructor, fail: (e: unknown) => void): IoConstructor {
-	const wrap = (f: unknown) => typeof f !== "function" ? f : function (this: unknown, count?: number) {
-		try {
-			return (f as (count?: number) => unknown).call(this, count);
-		}
-		catch (e) {
-			fail(e);
-		}
-	};
-	return function (options: Record<string, unknown>) {
-		return new TCP({ ...options, onReadable: wrap(options.onReadable), onWritable: wrap(options.onWritable), onError: wrap(options.onError) });
-	} as unknown as IoConstructor;
-}
-
 /** Resolves `host` for `socket` with the app's ECMA-419 resolver, else the SDK's `net`. */
 function resolve(dns: IoSocketEntry | undefined, host: string, socket: IoSocket): void {
 	if (dns !== undefined) {
@@ -309,24 +293,14 @@ function resolve(dns: IoSocketEntry | undefined, host: string, socket: IoSocket)
 		.resolve(host, (_name, address) => socket.resolved(address));
 }
 
-/** The socket entry of `opts.io` (true: `embedded:io/socket/tcp`), or why there is none. */
-function socketEntry(options: true | IoOptions, secure: boolean): IoSocketEntry | string {
+/** The socket entry of `opts.io` (true: `embedded:io/socket/tcp`, or mqttc/iotls's TLS
+ * socket), or why there is none. */
+function socketEntry(options: true | IoOptions, tls: IoTlsModule | undefined): IoSocketEntry | string {
 	const given = options === true ? undefined : options.socket;
 	if (given !== undefined) return typeof given === "object" && given !== null && typeof given.io === "function" ? given : "io.socket must be an ECMA-419 socket entry: {io: TCP, ...}";
-	const name = secure ? "embedded:io/socket/tcp/tls" : "embedded:io/socket/tcp";
-	if (!Modules.has(name) || !Modules.has("embedded:io/socket/tcp")) return `io needs the ${name} module: include mqttc's ${secure ? "manifest_io_tls.json" : "manifest_io.json"}`;
-	const io = Modules.importNow(name) as IoConstructor;
-	return secure ? { io, TCP: { io: Modules.importNow("embedded:io/socket/tcp") as IoConstructor } } : { io };
-}
-
-/** The `secure` dictionary of `ssl` (mqttc/tls's reading of it), or why there is none. */
-function secureOf(ssl: unknown): SecureDictionary | string {
-	if (!Modules.has("mqttc/tls") || !Modules.has("embedded:io/socket/tcp/tls")) return "TLS over ECMA-419 needs mqttc/tls and embedded:io/socket/tcp/tls: include mqttc's manifest_io_tls.json";
-	const settings = (Modules.importNow("mqttc/tls") as TlsModule).tlsSettings(ssl as true | SslOptions);
-	if (typeof settings === "string") return settings;
-	// The TLS transport of the classic socket rotates through a bundle; one socket here.
-	if (settings.authorities.length > 1) return "io with ssl: one server_cert CA (a bundle is not rotated over ECMA-419)";
-	return settings.secure;
+	if (tls) return tls.socket();
+	if (!Modules.has("embedded:io/socket/tcp")) return "io needs the embedded:io/socket/tcp module: include mqttc's manifest_io.json";
+	return { io: Modules.importNow("embedded:io/socket/tcp") as IoConstructor };
 }
 
 /** What create() takes through Modules.importNow("mqttc/io"). */
@@ -334,12 +308,18 @@ export default Object.freeze({
 	/** The transport for `opts.io` (true, or {socket, dns}), TLS when `ssl` is set. */
 	transport(options: true | IoOptions, ssl: unknown): Transport | string {
 		if (options !== true && (typeof options !== "object" || options === null)) return "io must be true or a table {socket, dns}";
-		const secure = ssl !== undefined && ssl !== null && ssl !== false ? secureOf(ssl) : undefined;
-		if (typeof secure === "string") return secure;
-		const socket = socketEntry(options, secure !== undefined);
+		let tls: IoTlsModule | undefined, secure: SecureDictionary | undefined;
+		if (ssl !== undefined && ssl !== null && ssl !== false) {
+			if (!Modules.has("mqttc/iotls")) return "io with ssl needs mqttc/iotls: include mqttc's manifest_io_tls.json";
+			tls = Modules.importNow("mqttc/iotls") as IoTlsModule;
+			const made = tls.secure(ssl);
+			if (typeof made === "string") return made;
+			secure = made;
+		}
+		const socket = socketEntry(options, tls);
 		if (typeof socket === "string") return socket;
 		const dns = options === true ? undefined : options.dns;
 		if (dns !== undefined && (typeof dns !== "object" || dns === null || typeof dns.io !== "function")) return "io.dns must be an ECMA-419 resolver entry: {io: Resolver, ...}";
-		return new IoTransport(socket, dns, secure);
+		return new IoTransport(socket, dns, secure, tls);
 	},
 });

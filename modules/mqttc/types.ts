@@ -251,6 +251,13 @@ export interface IoOptions {
 	dns?: IoSocketEntry;
 }
 
+/** The default export of mqttc/iotls: TLS over the ECMA-419 socket (manifest_io_tls.json). */
+export interface IoTlsModule {
+	secure(ssl: unknown): SecureDictionary | string;
+	socket(): IoSocketEntry | string;
+	guard(tcp: IoSocketEntry, fail: (e: unknown) => void): IoSocketEntry;
+}
+
 /** The default export of mqttc/io. */
 export interface IoModule {
 	/** `ssl` as create() got it: TLS over the ECMA-419 TLS socket when set. */
