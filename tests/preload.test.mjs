@@ -19,7 +19,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const APP = join(ROOT, "tests/apps/preload");
 
 /** mqttc's feature manifests: each adds its own modules to manifest.json's core. */
-const FEATURES = ["manifest_tls.json", "manifest_failover.json", "manifest_acks.json", "manifest_open.json", "manifest_debug.json", "manifest_store.json", "manifest_ws.json"];
+const FEATURES = ["manifest_tls.json", "manifest_failover.json", "manifest_acks.json", "manifest_open.json", "manifest_debug.json", "manifest_store.json", "manifest_ws.json", "manifest_io.json", "manifest_io_tls.json"];
 
 /** The modules a manifest preloads (default: the preload app's, which includes manifest.json
  * and every feature manifest): [{name, file}]. */
@@ -36,7 +36,8 @@ test("manifest: every mqttc module is preloaded by its own name (mcconfig expand
 	const files = readdirSync(join(ROOT, "modules/mqttc")).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
 	const expected = ["mqttc", ...files.map((f) => `mqttc/${f.slice(0, -3)}`)].sort();
 	// (an SDK module a feature brings, such as manifest_ws.json's logical, is preloaded there too)
-	assert.deepEqual([...manifest.preload, ...features.flatMap((f) => f.preload)].filter((name) => name.startsWith("mqttc")).sort(), expected);
+	// (manifest_io_tls.json preloads the TLS modules manifest_tls.json does: each counts once)
+	assert.deepEqual([...new Set([...manifest.preload, ...features.flatMap((f) => f.preload)])].filter((name) => name.startsWith("mqttc")).sort(), expected);
 	for (const feature of features)
 		for (const name of Object.keys(feature.modules))
 			assert.ok(!manifest.preload.includes(name) && !(name in manifest.modules), `plain apps carry no ${name}`);
@@ -45,7 +46,9 @@ test("manifest: every mqttc module is preloaded by its own name (mcconfig expand
 // ---- static check -------------------------------------------------------------------
 
 test("static check: every module mqttc preloads is free of module-level mutable state", () => {
-	const modules = preloadedModules();
+	// The preload app cannot include manifest_io_tls.json beside manifest_tls.json (mqttc refuses
+	// TLS in such an app): its own module is read from its manifest.
+	const modules = [...preloadedModules(), ...preloadedModules(join(ROOT, "manifest_io_tls.json")).filter((m) => m.name === "mqttc/iotls")];
 	assert.ok(modules.some((m) => m.name === "mqttc") && modules.some((m) => m.name === "mqttc/client") && modules.length >= 8,
 		`preloaded: ${modules.map((m) => m.name)}`);
 	const findings = modules.flatMap(({ name, file }) => checkTypeScript(readFileSync(file, "utf8"), name));
@@ -192,9 +195,10 @@ test("emulation: encrypted keys (PBES2 PKCS#8 and traditional PEM) decrypt with 
 
 test("emulation: the core scenarios run with mqttc in ROM and never write to it", async () => {
 	const port = broker.port;
-	// a: the LuatOS flow; b: debug traces on, small rxSize so a large message comes in pieces.
+	// a: the LuatOS flow; b: debug traces on, small rxSize so a large message comes in pieces,
+	// over the ECMA-419 socket (mqttc/io in ROM too).
 	assert.equal(await app.call("create", "a", "127.0.0.1", port, null, { rxSize: 1024, outbox: 4096 }), true);
-	assert.equal(await app.call("create", "b", "127.0.0.1", port, null, { rxSize: 256 }), true);
+	assert.equal(await app.call("create", "b", "127.0.0.1", port, null, { rxSize: 256, io: true }), true);
 	assert.equal(await app.call("create", "bad", "127.0.0.1", 0, null, null), false, "invalid port: null");
 	assert.equal(await call("a", "auth", "preload-a", "user", "secret", true), true);
 	assert.equal(await call("a", "will", "preload/will", "gone", 1, 0), true);

@@ -34,6 +34,7 @@ import * as storelog from "mqttc/storelog";
 import * as ws from "mqttc/ws";
 import * as wssocket from "mqttc/wssocket";
 import * as wsframe from "mqttc/wsframe";
+import * as io from "mqttc/io";
 import Store from "mqttc/store";
 import * as fixture from "fixture/mutable";
 import mqtt from "mqttc";
@@ -41,7 +42,7 @@ import mqtt from "mqttc";
 const namespaces: Record<string, object> = {
 	"mqttc": mqttcEntry, "mqttc/acks": acks, "mqttc/client": client, "mqttc/debug": debug, "mqttc/decoder": decoder, "mqttc/events": events, "mqttc/failover": failover, "mqttc/inbound": inbound, "mqttc/keys": keys, "mqttc/link": link, "mqttc/linger": linger, "mqttc/open": open, "mqttc/pem": pem, "mqttc/retry": retry, "mqttc/outbox": outbox,
 	"mqttc/packet": packet, "mqttc/session": session, "mqttc/stream": stream, "mqttc/tls": tls, "mqttc/fields": fields, "mqttc/types": types,
-	"mqttc/utf8": utf8, "mqttc/writer": writer, "mqttc/store": store, "mqttc/stored": stored, "mqttc/storelog": storelog, "mqttc/ws": ws, "mqttc/wssocket": wssocket, "mqttc/wsframe": wsframe,
+	"mqttc/utf8": utf8, "mqttc/writer": writer, "mqttc/store": store, "mqttc/stored": stored, "mqttc/storelog": storelog, "mqttc/ws": ws, "mqttc/wssocket": wssocket, "mqttc/wsframe": wsframe, "mqttc/io": io,
 };
 const rom: RomReport = romify({ ...namespaces, "fixture/mutable": fixture });
 
