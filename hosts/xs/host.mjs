@@ -2,7 +2,7 @@
 /**
  * Desktop XS host for Moddable apps: runs an app (manifest + modules) in an xsnap
  * worker (the XS engine) and emulates the Moddable `socket`, `securesocket` and
- * `timer` modules (and the ECMA-419 `embedded:io/socket/tcp`) over Node's net/tls and
+ * `timer` modules (and the ECMA-419 `embedded:io/socket/tcp` and `…/tcp/tls`) over Node's net/tls and
  * timers (or a virtual clock).
  *
  *   const app = await startApp("hosts/examples/echo", {config: {port: 7}});
@@ -24,6 +24,7 @@ import { readManifest, stageApp } from "./manifest.mjs";
 import { K, OP, POLL, INPUT, encodeMessage, decodeRecords } from "./protocol.mjs";
 import { CryptModel } from "./crypt.mjs";
 import { FileModel, PowerCut, natives, F_CRC } from "./file.mjs";
+import { Tls419Model } from "./tls419.mjs";
 
 export { readManifest, stageApp, parseConfigArg } from "./manifest.mjs";
 
@@ -190,6 +191,13 @@ class XsApp {
 		this.timers = new Map();
 		/** the `crypt` module's digests and ciphers (hosts/xs/crypt.mjs) */
 		this.crypt = new CryptModel();
+		/** the ECMA-419 TLS socket's sessions (hosts/xs/tls419.mjs) */
+		this.tls419 = new Tls419Model({
+			now: () => this.now(),
+			ciphers: () => sdkCiphers({ DHE_RSA: true, ECDHE_RSA: true, .../** @type {any} */ (this.config).tls }),
+			decodeOptions, derToPem, keyToPem,
+			cache: { get: () => this.tlsSession, set: (name) => { this.tlsSession = name; } },
+		});
 		/** the `file` and `crc` modules' storage, and the power cut (hosts/xs/file.mjs) */
 		this.files = opts.storage ? new FileModel({ root: opts.storage, system: platform.fileSystem, cut: opts.powerCut, capacity: opts.storageCapacity }) : undefined;
 		/** a temporary storage directory of our own, removed by stop() */
@@ -442,14 +450,17 @@ class XsApp {
 	/**
 	 * Apply the records of a reply or of a synchronous guest command.
 	 * @param {Uint8Array} bytes
-	 * @returns {{delay?: number, answer?: Uint8Array}} a requested blocking delay (ms); the
-	 *   answer to a synchronous `crypt` call (a digest, ciphered blocks)
+	 * @returns {{delay?: number, answer?: Uint8Array, tls?: {id: number, payload: Uint8Array}}} a requested
+	 *   blocking delay (ms); the answer to a synchronous `crypt` call (a digest, ciphered blocks);
+	 *   a call of the ECMA-419 TLS socket's model, to be answered once Node's TLS did its part
 	 */
 	_applyRecords(bytes) {
 		/** @type {number|undefined} */
 		let delay;
 		/** @type {Uint8Array|undefined} */
 		let answer;
+		/** @type {{id: number, payload: Uint8Array}|undefined} */
+		let tlsCall;
 		for (const { op, id, payload } of decodeRecords(bytes)) {
 			if (this.finished)
 				break;
@@ -503,20 +514,35 @@ class XsApp {
 						this._finish(1, `xs host: crypt: ${/** @type {Error} */ (e).message}`);
 					}
 					break;
+				case OP.TLS:
+					if (Tls419Model.queued(payload))
+						this.tls419.close(id);
+					else
+						tlsCall = { id, payload: payload.slice() };
+					break;
 				default:
 					this._finish(1, `xs host protocol error: unknown record op ${op}`);
 			}
 		}
-		return { delay, answer };
+		return { delay, answer, tls: tlsCall };
 	}
 
 	/** Synchronous command from the guest (outside a turn, or a blocking call such as
 	 * Timer.delay or a `crypt` digest's close()). */
 	/** @param {Uint8Array} message */
 	async _onGuestCommand(message) {
-		const { delay, answer } = this._applyRecords(message);
+		const { delay, answer, tls: tlsCall } = this._applyRecords(message);
 		if (answer)
 			return answer;
+		if (tlsCall) {
+			try {
+				return await this.tls419.call(tlsCall.id, tlsCall.payload);
+			}
+			catch (e) {
+				this._finish(1, `xs host: tls: ${/** @type {Error} */ (e).message}`);
+				return new Uint8Array(0);
+			}
+		}
 		if (delay === undefined)
 			return new Uint8Array(0);
 		if (this.virtual)
@@ -1289,6 +1315,7 @@ class XsApp {
 			s.node?.destroy();
 		}
 		this.sockets.clear();
+		this.tls419.closeAll();
 		for (const node of this.closing)
 			node.destroy();
 		this.closing.clear();

@@ -35,6 +35,8 @@ const KNOWN_SDK_INCLUDES = [
 	"files/file/manifest_littlefs.json",
 	"data/crc/manifest.json",
 	"modules/io/manifest.json",
+	"crypt/tls_419.json",
+	"examples/io/tcp/tlssocket/manifest.json",
 ];
 
 /** Modules the host itself provides (hosts/xs/guest). */
@@ -55,11 +57,14 @@ export const HOST_MODULES = {
  * @type {Record<string, [string, RegExp]>}
  */
 export const SDK_HOST_MODULES = {
-	"crypt": ["crypt.js", /crypt\/(tls|tls_common|tls_419|digest\/manifest)\.json$/],
+	// (the ECMA-419 TLS socket's manifest includes tls_419.json and modules/io/manifest.json)
+	"crypt": ["crypt.js", /crypt\/(tls|tls_common|tls_419|digest\/manifest)\.json$|examples\/io\/tcp\/tlssocket\/manifest\.json$/],
 	"file": ["file.js", /files\/file\/manifest(_littlefs)?\.json$/],
 	"crc": ["crc.js", /data\/crc\/manifest\.json$/],
 	// the ECMA-419 TCP socket (TCP client only: the manifest's listener and udp are not modelled)
-	"embedded:io/socket/tcp": ["tcp419.js", /(\$\(MODDABLE\)\/modules|\$\(MODULES\))\/io\/manifest\.json$/],
+	"embedded:io/socket/tcp": ["tcp419.js", /(\$\(MODDABLE\)\/modules|\$\(MODULES\))\/io\/manifest\.json$|examples\/io\/tcp\/tlssocket\/manifest\.json$/],
+	// the ECMA-419 TLS socket (the SDK's examples/io/tcp/tlssocket over tls_419.json's session)
+	"embedded:io/socket/tcp/tls": ["tls419.js", /examples\/io\/tcp\/tlssocket\/manifest\.json$/],
 	// no manifest of its own in the SDK: an app names the module ("logical": "$(MODULES)/data/logical/*")
 	"logical": ["logical.js", /^$/],
 };

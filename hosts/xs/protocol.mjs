@@ -28,6 +28,8 @@ export const OP = Object.freeze({
 	TIMER_CLEAR: 7, RESULT: 8, ABORT: 9, DELAY: 10, CRYPT: 11, FILE: 12,
 	// the ECMA-419 TCP socket: its counters at the end of a turn; a message lwIP's tcpTrigger posts
 	TCP_STATE: 13, TCP_POST: 14,
+	// the ECMA-419 TLS socket (guest/tls419.js): a call of its parent half (hosts/xs/tls419.mjs)
+	TLS: 15,
 });
 
 /**

@@ -18,7 +18,8 @@ export const POLL_WRITABLE = 1, POLL_DATA = 2, POLL_EOF = 4, POLL_ERROR = 8;
 export const INPUT_END = 1, INPUT_ERROR = 2;
 export const OP_TRACE = 1, OP_SOCK_OPEN = 2, OP_SOCK_WRITE = 3, OP_SOCK_CLOSE = 4,
 	OP_TIMER_SET = 5, OP_TIMER_UNSCHEDULE = 6, OP_TIMER_CLEAR = 7, OP_RESULT = 8,
-	OP_ABORT = 9, OP_DELAY = 10, OP_CRYPT = 11, OP_FILE = 12, OP_TCP_STATE = 13, OP_TCP_POST = 14;
+	OP_ABORT = 9, OP_DELAY = 10, OP_CRYPT = 11, OP_FILE = 12, OP_TCP_STATE = 13, OP_TCP_POST = 14,
+	OP_TLS = 15;
 export const HEADER = 17;
 const RECORD = 9;
 
@@ -186,6 +187,23 @@ export function callCrypt(id, operation, bytes) {
 	const at = record(OP_CRYPT, id, 1 + bytes.length);
 	out[at] = operation;
 	out.set(bytes, at + 1);
+	return globalThis.issueCommand(take());
+}
+
+/**
+ * A call of the ECMA-419 TLS socket's model (hosts/xs/guest/tls419.js; the parent's half in
+ * hosts/xs/tls419.mjs): u8 operation, then bytes. Sent at once with every record queued
+ * before it (the TCP writes of this turn reach the network first); returns the parent's
+ * answer, an ArrayBuffer. `queued`: a record of the turn that expects no answer (close).
+ */
+export function callTls(id, operation, bytes, queued) {
+	const at = record(OP_TLS, id, 1 + bytes.length);
+	out[at] = operation;
+	out.set(bytes, at + 1);
+	if (queued) {
+		afterRecord();
+		return undefined;
+	}
 	return globalThis.issueCommand(take());
 }
 

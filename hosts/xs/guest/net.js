@@ -27,7 +27,7 @@ function recordOf(socket, what) {
 }
 
 /** Encode options: JSON, with buffers replaced by {"$blob": index} and appended after it. */
-function encodeOptions(options) {
+export function encodeOptions(options) {
 	const blobs = [];
 	const json = JSON.stringify(options, (key, value) => {
 		const bytes = bytesOf(value);
