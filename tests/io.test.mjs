@@ -199,3 +199,66 @@ test("ECMA-419: bad opts.io is refused by create() with the reason", async () =>
 		await driver.stop();
 	}
 });
+
+// TLS over ECMA-419: mqttc's manifest_io_tls.json (the SDK's TLSSocket, embedded:io/socket/tcp/tls,
+// over the ECMA-419 TCP socket of each profile) against mosquitto's TLS listener. Its own driver
+// app (tests/apps/client-iotls: the same main without manifest_tls.json, which cannot go with it).
+describe("ECMA-419 TLS (manifest_io_tls.json) against mosquitto's TLS listener", () => {
+	let certs;
+	let tlsBroker;
+	before(async () => {
+		const { makeCerts } = await import("./lib/certs.mjs");
+		const { startTlsBroker } = await import("./lib/broker.mjs");
+		certs = makeCerts();
+		tlsBroker = await startTlsBroker(certs);
+	});
+	after(async () => {
+		await tlsBroker?.stop();
+		certs?.cleanup();
+	});
+
+	for (const platform of ["lin", "esp32"]) {
+		test(`${platform}: QoS 0, 1 and 2 round trips, 10 KB through rxSize 4096; a wrong CA is error connect "TLS failed: certificate..." and the VM goes on`, async () => {
+			const driver = await startDriver({ platform, app: "client-iotls" });
+			const p = `tls${platform}`;
+			try {
+				const ssl = { server_cert: certs.ca.pem };
+				await connected(driver, `${p}a`, tlsBroker.port, { ssl, opts: { ...IO, rxSize: 4096 } });
+				await driver.call(`${p}a`, "subscribe", `${p}/t`, 2);
+				await driver.waitEvent(`${p}a`, "suback");
+				for (const qos of [0, 1, 2]) assert.notEqual(await driver.call(`${p}a`, "publish", `${p}/t`, `hello ${qos}`, qos), null);
+				for (const qos of [0, 1, 2]) {
+					const recv = await driver.waitEvent(`${p}a`, "recv", (e) => e.payload === `hello ${qos}`);
+					assert.equal(recv.metas.qos, qos);
+				}
+				const big = "b".repeat(10000);
+				const id = await driver.call(`${p}a`, "publish", `${p}/t`, big, 1);
+				await driver.waitEvent(`${p}a`, "sent", (e) => e.data === id);
+				let got = "";
+				while (got.length < big.length) {
+					const piece = await driver.waitEvent(`${p}a`, "recv", (e) => e.metas.total === big.length);
+					got += piece.payload;
+				}
+				assert.equal(got, big);
+
+				assert.ok(await driver.create(`${p}ca`, "127.0.0.1", tlsBroker.port, { server_cert: certs.other.pem }, IO));
+				await driver.call(`${p}ca`, "connect");
+				const error = await driver.waitEvent(`${p}ca`, "error");
+				assert.equal(error.data, "connect");
+				assert.match(error.payload, /^TLS failed: certificate/);
+				assert.equal((await driver.waitEvent(`${p}ca`, "disconnect")).data, "connect");
+				assert.equal(driver.seen(`${p}ca`, "conack").length, 0);
+				await driver.call(`${p}ca`, "close");
+				// the VM is alive: the first client still round-trips
+				await driver.call(`${p}a`, "publish", `${p}/t`, "after", 1);
+				await driver.waitEvent(`${p}a`, "recv", (e) => e.payload === "after");
+				assert.equal(await driver.call(`${p}a`, "disconnect"), true);
+				assert.equal((await driver.waitEvent(`${p}a`, "disconnect")).data, "user");
+				await driver.call(`${p}a`, "close");
+			}
+			finally {
+				await driver.stop();
+			}
+		});
+	}
+});

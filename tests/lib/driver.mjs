@@ -6,11 +6,13 @@ import { startBroker } from "./broker.mjs";
 const APP = new URL("../apps/client/", import.meta.url).pathname;
 
 /**
- * Starts the driver app. Returns helpers to create clients, call their methods and wait
- * for their events (each event is matched at most once, in arrival order).
+ * Starts the driver app (`app`: another app of tests/apps running the same main, e.g.
+ * "client-iotls"; startApp's options besides). Returns helpers to create clients, call their
+ * methods and wait for their events (each event is matched at most once, in arrival order).
  */
-export async function startDriver(options = {}) {
-	const app = await startApp(APP, { stdout: !!process.env.MQTTC_TRACE, ...options });
+export async function startDriver({ app: name, ...options } = {}) {
+	const dir = name ? new URL(`../apps/${name}/`, import.meta.url).pathname : APP;
+	const app = await startApp(dir, { stdout: !!process.env.MQTTC_TRACE, ...options });
 	const events = [];
 	let parsed = 0;
 	const pump = () => {
