@@ -159,7 +159,7 @@ class IoSocket implements LinkSocket {
 				if (this.writable < 4) throw new Error("can't write all data");
 				gather[0] = a; gather[1] = b; gather[2] = c as number; gather[3] = d;
 				const left = this.socket!.write(this.ack);
-				this.writable = typeof left === "number" ? left - this.slack : 0;
+				this.writable = (left as number) >= 0 ? (left as number) - this.slack : 0;
 				return;
 			}
 			// A PUBLISH: first byte, 1 or 2 length bytes, topic field (the writer's Uint8Array), [id], payload.
@@ -195,8 +195,8 @@ class IoSocket implements LinkSocket {
 			(socket.write as (buffer: ArrayBufferView | ArrayBuffer, options?: object) => number | undefined)(head, more);
 			left = socket.write(body);
 		}
-		// lwIP answers a write after an error with nothing: no room until onError ends it.
-		this.writable = typeof left === "number" ? left - this.slack : 0;
+		// lwIP answers a write after an error with nothing (the TLS socket then with NaN): no room until onError ends it.
+		this.writable = (left as number) >= 0 ? (left as number) - this.slack : 0;
 	}
 
 	/** Any shape: numbers and small buffers gathered, larger buffers written on their own. */
@@ -232,7 +232,7 @@ class IoSocket implements LinkSocket {
 		}
 		if (at !== 0) left = put(gather.subarray(0, at));
 		if (more !== undefined) left = socket.write(gather.subarray(0, 0));     // no data: seals the record
-		this.writable = typeof left === "number" ? left - this.slack : 0;
+		this.writable = (left as number) >= 0 ? (left as number) - this.slack : 0;
 	}
 
 	close(): void {
