@@ -23,6 +23,18 @@ async function closedPort() {
 	return port;
 }
 
+/** Subscribes `name` to `topic` at QoS 2, publishes "hello <qos>" at QoS 0, 1 and 2, and
+ * waits for each to come back at its QoS. */
+async function qosRoundTrip(driver, name, topic) {
+	await driver.call(name, "subscribe", topic, 2);
+	await driver.waitEvent(name, "suback");
+	for (const qos of [0, 1, 2]) assert.notEqual(await driver.call(name, "publish", topic, `hello ${qos}`, qos), null);
+	for (const qos of [0, 1, 2]) {
+		const recv = await driver.waitEvent(name, "recv", (e) => e.payload === `hello ${qos}`);
+		assert.equal(recv.metas.qos, qos);
+	}
+}
+
 let broker;
 before(async () => { broker = await startBroker(); });
 after(async () => { await broker?.stop(); });
@@ -36,13 +48,7 @@ for (const platform of ["lin", "esp32"]) {
 
 		test("QoS 0, 1 and 2 both ways; retained; the will of a client whose connection drops", async () => {
 			await connected(driver, `${p}a`, broker.port, { opts: IO });
-			await driver.call(`${p}a`, "subscribe", `${p}/t`, 2);
-			await driver.waitEvent(`${p}a`, "suback");
-			for (const qos of [0, 1, 2]) assert.notEqual(await driver.call(`${p}a`, "publish", `${p}/t`, `hello ${qos}`, qos), null);
-			for (const qos of [0, 1, 2]) {
-				const recv = await driver.waitEvent(`${p}a`, "recv", (e) => e.payload === `hello ${qos}`);
-				assert.equal(recv.metas.qos, qos);
-			}
+			await qosRoundTrip(driver, `${p}a`, `${p}/t`);
 			const kept = await driver.call(`${p}a`, "publish", `${p}/retained`, "kept", 1, 1);
 			await driver.waitEvent(`${p}a`, "sent", (e) => e.data === kept);
 			await connected(driver, `${p}b`, broker.port, { opts: IO });
@@ -224,13 +230,7 @@ describe("ECMA-419 TLS (manifest_io_tls.json) against mosquitto's TLS listener",
 			try {
 				const ssl = { server_cert: certs.ca.pem };
 				await connected(driver, `${p}a`, tlsBroker.port, { ssl, opts: { ...IO, rxSize: 4096 } });
-				await driver.call(`${p}a`, "subscribe", `${p}/t`, 2);
-				await driver.waitEvent(`${p}a`, "suback");
-				for (const qos of [0, 1, 2]) assert.notEqual(await driver.call(`${p}a`, "publish", `${p}/t`, `hello ${qos}`, qos), null);
-				for (const qos of [0, 1, 2]) {
-					const recv = await driver.waitEvent(`${p}a`, "recv", (e) => e.payload === `hello ${qos}`);
-					assert.equal(recv.metas.qos, qos);
-				}
+				await qosRoundTrip(driver, `${p}a`, `${p}/t`);
 				const big = "b".repeat(10000);
 				const id = await driver.call(`${p}a`, "publish", `${p}/t`, big, 1);
 				await driver.waitEvent(`${p}a`, "sent", (e) => e.data === id);
