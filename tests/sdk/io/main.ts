@@ -30,6 +30,7 @@ import mqtt from "mqttc";
 import config from "mc/config";
 import Modules from "modules";
 import Timer from "timer";
+import { countingTCP, countsLine, snapshot, type Counted } from "sdkcheck/counting-tcp";
 
 const settings = config as unknown as { host: string; port: number | string; refused: number | string; topic: string; id: string; alias: string };
 const BIG = 10000;
@@ -147,30 +148,8 @@ function first(then: () => void): void {
 }
 
 /** The SDK's TCP, counting its callbacks (and the counts onWritable gives). */
-const counted = { writable: 0, readable: 0, error: 0, counts: new Map<number, number>() };
-class CountingTCP extends (TCP as unknown as new (options: Record<string, unknown>) => object) {
-	constructor(options: Record<string, unknown>) {
-		const onWritable = options.onWritable as (count: number) => void;
-		const onReadable = options.onReadable as (count: number) => void;
-		const onError = options.onError as () => void;
-		super({
-			...options,
-			onWritable(count: number) {
-				counted.writable++;
-				counted.counts.set(count, (counted.counts.get(count) ?? 0) + 1);
-				onWritable(count);
-			},
-			onReadable(count: number) {
-				counted.readable++;
-				onReadable(count);
-			},
-			onError() {
-				counted.error++;
-				onError();
-			},
-		});
-	}
-}
+const counted: Counted = { writable: 0, readable: 0, error: 0, counts: new Map<number, number>() };
+const CountingTCP = countingTCP(TCP as unknown as new (options: Record<string, unknown>) => object, counted);
 
 /** An ECMA-419 resolver of the app's own (opts.io.dns): `localhost` from its table, in a
  * turn of its own (as a real resolver answers), anything else refused. Traces its calls. */
@@ -211,14 +190,13 @@ function byName(step: NameStep, then: () => void): void {
 	}
 	client.auth(`${settings.id}-${label}`);
 	if (step.pong) client.keepalive(15);
-	const before = { ...counted, counts: new Map(counted.counts) };
+	const before = snapshot(counted);
 	let sent = false, received = false, idleFrom = 0, ended = false, guard: Timer | undefined;
 	const finish = (why: string) => {
 		if (ended) return;
 		ended = true;
 		if (guard !== undefined) Timer.clear(guard);
-		const counts = [...counted.counts].map(([count, n]) => [count, n - (before.counts.get(count) ?? 0)]).filter(([, n]) => n > 0);
-		trace(`${label} socket onWritable ${counted.writable - before.writable} (${counts.map(([count, n]) => `${count} x${n}`).join(", ")}) onReadable ${counted.readable - before.readable} onError ${counted.error - before.error}\n`);
+		trace(countsLine(label, counted, before));
 		trace(`${label} finish ${why}\n`);
 		if (!client.disconnect()) {
 			client.close();

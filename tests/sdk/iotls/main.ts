@@ -23,6 +23,7 @@ import mqtt from "mqttc";
 import config from "mc/config";
 import Modules from "modules";
 import Timer from "timer";
+import { countingTCP, countsLine, snapshot, type Counted } from "sdkcheck/counting-tcp";
 
 const settings = config as unknown as { host: string; port: number | string; gcmPort: number | string; ca: string; wrong: string; topic: string; id: string };
 const BIG = 10000;
@@ -36,30 +37,8 @@ const TCP = Modules.importNow("embedded:io/socket/tcp") as unknown as SocketClas
 const TLSSocket = Modules.importNow("embedded:io/socket/tcp/tls") as unknown as SocketClass;
 
 /** The SDK's TCP, counting its callbacks (and the counts onWritable gives). */
-const counted = { writable: 0, readable: 0, error: 0, counts: new Map<number, number>() };
-class CountingTCP extends TCP {
-	constructor(options: Record<string, unknown>) {
-		const onWritable = options.onWritable as (count: number) => void;
-		const onReadable = options.onReadable as (count: number) => void;
-		const onError = options.onError as () => void;
-		super({
-			...options,
-			onWritable(count: number) {
-				counted.writable++;
-				counted.counts.set(count, (counted.counts.get(count) ?? 0) + 1);
-				onWritable(count);
-			},
-			onReadable(count: number) {
-				counted.readable++;
-				onReadable(count);
-			},
-			onError() {
-				counted.error++;
-				onError();
-			},
-		});
-	}
-}
+const counted: Counted = { writable: 0, readable: 0, error: 0, counts: new Map<number, number>() };
+const CountingTCP = countingTCP(TCP, counted);
 
 /** An ECMA-419 resolver of our own (opts.io.dns): `localhost` only. */
 class TableResolver {
@@ -93,14 +72,13 @@ function run(step: Step, then: () => void): void {
 	}
 	client.auth(`${settings.id}-${label}`);
 	let received = 0, bytes = 0, sent = 0, expected = step.big ? 4 : 1, ended = false;
-	const before = { ...counted, counts: new Map(counted.counts) };
+	const before = snapshot(counted);
 	const end = (why: string) => {
 		if (ended) return;
 		ended = true;
 		Timer.clear(guard);
 		if (step.counted) {
-			const counts = [...counted.counts].map(([count, n]) => [count, n - (before.counts.get(count) ?? 0)]).filter(([, n]) => n > 0);
-			trace(`${label} socket onWritable ${counted.writable - before.writable} (${counts.map(([count, n]) => `${count} x${n}`).join(", ")}) onReadable ${counted.readable - before.readable} onError ${counted.error - before.error}\n`);
+			trace(countsLine(label, counted, before));
 		}
 		trace(`${label} end ${why}\n`);
 		Timer.set(() => {
