@@ -262,3 +262,20 @@ describe("ECMA-419 TLS (manifest_io_tls.json) against mosquitto's TLS listener",
 		});
 	}
 });
+
+test("an app with both TLS manifests (SecureSocket's and the ECMA-419 TLS socket's ssl/session) is refused ssl by create(), saying why; without ssl it works", async () => {
+	const driver = await startDriver({ app: "client-bothtls" });
+	try {
+		const reason = /manifest_tls\.json and manifest_io_tls\.json cannot go together/;
+		assert.equal(await driver.create("classic", "127.0.0.1", broker.port, {}, null), false);
+		assert.match(driver.app.output, reason);
+		const before = driver.app.output.length;
+		assert.equal(await driver.create("io", "127.0.0.1", broker.port, {}, IO), false);
+		assert.match(driver.app.output.slice(before), reason);
+		await connected(driver, "plain", broker.port, { opts: IO });
+		await driver.call("plain", "close");
+	}
+	finally {
+		await driver.stop();
+	}
+});
