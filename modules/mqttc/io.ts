@@ -77,7 +77,8 @@ class IoSocket implements LinkSocket {
 	declare transport: IoTransport;
 	declare host: string;
 	declare port: number;
-	declare socket: { read(): ArrayBuffer | undefined; write(buffer: ArrayBufferView | ArrayBuffer): number | undefined; close(): void } | undefined;
+	/** The ECMA-419 socket; `options` only for the TLS socket ({more}: the record goes on). */
+	declare socket: { read(): ArrayBuffer | undefined; write(buffer: ArrayBufferView | ArrayBuffer, options?: object): number | undefined; close(): void } | undefined;
 	/** Bytes write() may take now (the socket's last word on it). */
 	declare writable: number;
 	/** 0 resolving or connecting, 1 connected, 2 ended. */
@@ -192,7 +193,7 @@ class IoSocket implements LinkSocket {
 		}
 		else {                          // TLS: head and body in one record
 			more.byteLength = total;
-			(socket.write as (buffer: ArrayBufferView | ArrayBuffer, options?: object) => number | undefined)(head, more);
+			socket.write(head, more);
 			left = socket.write(body);
 		}
 		// lwIP answers a write after an error with nothing (the TLS socket then with NaN): no room until onError ends it.
@@ -211,26 +212,25 @@ class IoSocket implements LinkSocket {
 		const gather = this.gather;
 		const more = this.more;         // TLS: all the parts in one record, sealed at the end
 		if (more !== undefined) more.byteLength = total;
-		const put = (buffer: ArrayBufferView | ArrayBuffer) => (socket.write as (buffer: ArrayBufferView | ArrayBuffer, options?: object) => number | undefined)(buffer, more);
 		let at = 0, left: number | undefined;
 		for (let i = 0; i < parts.length; i++) {
 			const part = parts[i];
 			if (typeof part === "number") {
-				if (at === GATHER_SIZE) left = put(gather), at = 0;
+				if (at === GATHER_SIZE) left = socket.write(gather, more), at = 0;
 				gather[at++] = part;
 				continue;
 			}
 			const size = part.byteLength;
 			if (size <= GATHER) {
-				if (at + size > GATHER_SIZE) left = put(gather.subarray(0, at)), at = 0;
+				if (at + size > GATHER_SIZE) left = socket.write(gather.subarray(0, at), more), at = 0;
 				gather.set(part instanceof Uint8Array ? part : ArrayBuffer.isView(part) ? new Uint8Array(part.buffer, part.byteOffset, size) : new Uint8Array(part), at);
 				at += size;
 				continue;
 			}
-			if (at !== 0) left = put(gather.subarray(0, at)), at = 0;
-			left = put(part);
+			if (at !== 0) left = socket.write(gather.subarray(0, at), more), at = 0;
+			left = socket.write(part, more);
 		}
-		if (at !== 0) left = put(gather.subarray(0, at));
+		if (at !== 0) left = socket.write(gather.subarray(0, at), more);
 		if (more !== undefined) left = socket.write(gather.subarray(0, 0));     // no data: seals the record
 		this.writable = (left as number) >= 0 ? (left as number) - this.slack : 0;
 	}
